@@ -1,0 +1,132 @@
+"""Settlement conserves money: obligations over the refimpl's own settlement arithmetic.
+
+The charging contract (refimpl/contracts/charging.py, ``process_settle_charging``) moves money
+by exactly three calls: ``settlement_amounts`` -> ``settlement_transfers`` -> ``apply_transfers``.
+The obligations below call those same functions with z3 integer terms, over every input the
+contract accepts (the bounds are the refimpl's own constants).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import z3
+
+from chargechain_proofs.harness import Obligation, z3_floordiv
+from refimpl.contracts.charging import MAX_DURATION_S, MAX_METER_WH
+from refimpl.contracts.money import (
+    BASIS_POINTS,
+    WS_PER_KWH,
+    energy_ws_from_meter,
+    energy_ws_from_power,
+    settlement_amounts,
+    settlement_transfers,
+)
+from refimpl.contracts.registry import MAX_PILE_POWER_W, MAX_PRICE_FEN_PER_KWH, MAX_TOP_UP_FEN
+from refimpl.ledger.accounts import apply_transfers, mint
+
+__all__ = ["OBLIGATIONS", "accepted_settlement"]
+
+ACCOUNTS = ("user:EV", "supplier:S", "operator:O", "platform", "user:BYSTANDER")
+
+
+def _in_range(term: Any, low: int, high: int) -> Any:
+    """low <= term <= high."""
+    return z3.And(low <= term, term <= high)
+
+
+def accepted_settlement(form: str = "meter") -> tuple[list[Any], dict[str, Any]]:
+    """Symbolic inputs the contract accepts: tariff, metered energy, commission, balances."""
+    e_price, s_price, bp = z3.Ints("electricity_fen_per_kwh service_fen_per_kwh commission_bp")
+    premises = [_in_range(e_price, 0, MAX_PRICE_FEN_PER_KWH),
+                _in_range(s_price, 0, MAX_PRICE_FEN_PER_KWH), _in_range(bp, 0, BASIS_POINTS)]
+    if form == "meter":
+        start, stop = z3.Ints("meter_start_wh meter_stop_wh")
+        premises += [_in_range(start, 0, MAX_METER_WH), _in_range(stop, 0, MAX_METER_WH),
+                     start <= stop]
+        energy = energy_ws_from_meter(start, stop)
+    else:
+        power, duration = z3.Ints("power_w duration_s")
+        premises += [_in_range(power, 0, MAX_PILE_POWER_W), _in_range(duration, 0, MAX_DURATION_S)]
+        energy = energy_ws_from_power(power, duration)
+    balances = {name: z3.Int(f"balance[{name}]") for name in ACCOUNTS}
+    inputs = {"e_price": e_price, "s_price": s_price, "bp": bp, "energy": energy,
+              "balances": balances}
+    return premises, inputs
+
+
+def _settle(inputs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """Run the refimpl's settlement on symbolic inputs: (amounts, balances after)."""
+    amounts = settlement_amounts(inputs["e_price"], inputs["s_price"], inputs["energy"],
+                                 inputs["bp"], z3_floordiv)
+    transfers = settlement_transfers(amounts, "user:EV", "supplier:S", "operator:O", "platform")
+    return amounts, apply_transfers(inputs["balances"], transfers)
+
+
+def _conservation(form: str) -> tuple[list[Any], Any]:
+    """Sum over all accounts after settlement equals the sum before."""
+    premises, inputs = accepted_settlement(form)
+    _, after = _settle(inputs)
+    before = inputs["balances"]
+    return premises, z3.Sum(*after.values()) == z3.Sum(*before.values())
+
+
+def _shares(form: str) -> tuple[list[Any], Any]:
+    """Every party's share is non-negative and the commission never exceeds the service charge."""
+    premises, inputs = accepted_settlement(form)
+    amounts, _ = _settle(inputs)
+    return premises, z3.And(amounts.electricity >= 0, amounts.service >= 0,
+                            amounts.commission >= 0, amounts.commission <= amounts.service)
+
+
+def _payer_pays_f(form: str) -> tuple[list[Any], Any]:
+    """The user pays exactly F = F_charging + F_service; only the four parties' balances move."""
+    premises, inputs = accepted_settlement(form)
+    amounts, after = _settle(inputs)
+    before = inputs["balances"]
+    return premises, z3.And(
+        after["user:EV"] == before["user:EV"] - (amounts.electricity + amounts.service),
+        after["supplier:S"] == before["supplier:S"] + amounts.electricity,
+        after["operator:O"] == before["operator:O"] + amounts.service - amounts.commission,
+        after["platform"] == before["platform"] + amounts.commission,
+        after["user:BYSTANDER"] == before["user:BYSTANDER"],
+    )
+
+
+def _nearest_fen() -> tuple[list[Any], Any]:
+    """Each component is the exact f*E rounded to the nearest fen: |charge - f*E| <= 1/2 fen."""
+    premises, inputs = accepted_settlement("meter")
+    amounts, _ = _settle(inputs)
+    exact_times_k = inputs["e_price"] * inputs["energy"]  # charge * WS_PER_KWH, exactly
+    error = amounts.electricity * WS_PER_KWH - exact_times_k
+    return premises, z3.And(2 * error <= WS_PER_KWH, 2 * error > -WS_PER_KWH)
+
+
+def _top_up_mints_exactly() -> tuple[list[Any], Any]:
+    """A top-up raises the sum of balances by exactly its amount."""
+    amount = z3.Int("amount_fen")
+    balances = {name: z3.Int(f"balance[{name}]") for name in ACCOUNTS}
+    after = mint(balances, "user:EV", amount)
+    return ([_in_range(amount, 1, MAX_TOP_UP_FEN)],
+            z3.Sum(*after.values()) == z3.Sum(*balances.values()) + amount)
+
+
+OBLIGATIONS: tuple[Obligation, ...] = (
+    Obligation("settlement_conserves_money_meter",
+               "metered settlement leaves the sum over all accounts unchanged",
+               lambda: _conservation("meter")),
+    Obligation("settlement_conserves_money_power",
+               "power x duration settlement leaves the sum over all accounts unchanged",
+               lambda: _conservation("power")),
+    Obligation("settlement_pays_exactly_f",
+               "the user pays F = F_charging + F_service; supplier, operator, platform get their "
+               "shares; nobody else moves", lambda: _payer_pays_f("meter")),
+    Obligation("settlement_shares_non_negative",
+               "charges and commission are >= 0 and commission <= service charge",
+               lambda: _shares("meter")),
+    Obligation("settlement_rounds_to_nearest_fen",
+               "each component differs from the exact f*E by at most half a fen (halves up)",
+               _nearest_fen),
+    Obligation("top_up_mints_exactly", "a top-up raises the total by exactly its amount",
+               _top_up_mints_exactly),
+)

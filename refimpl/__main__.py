@@ -1,0 +1,5 @@
+"""``python -m refimpl`` runs the ``chargechain`` command line."""
+
+from refimpl.cli import main
+
+main()

@@ -1,0 +1,84 @@
+"""``chargechain bench``: throughput figures of this machine (printed, never asserted)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from refimpl.chain.block import tx_root
+from refimpl.crypto import HAS_OPENSSL_SM3, sm3
+from refimpl.encoding import canonical_bytes
+from refimpl.ledger.apply import apply_transaction, begin_block
+from refimpl.chain.genesis import genesis_state
+from refimpl.chain.transaction import Transaction
+from refimpl.ledger.state import State
+from refimpl.scenario.demo import DemoOptions, DemoRun, run_demo
+
+__all__ = ["run_benchmarks"]
+
+
+def _settlement_workload(run: DemoRun) -> list[tuple[State, Transaction]]:
+    """(state just before, settlement transaction) pairs replayed from a demo chain."""
+    pairs = []
+    state = genesis_state(run.config)
+    for block in run.blocks[1:]:
+        state = begin_block(state, block.header.height, block.header.time)
+        for tx in block.transactions:
+            if tx.kind == "settle_charging":
+                pairs.append((state, tx))
+            state = apply_transaction(state, tx, check_signature=False)
+    return pairs
+
+
+def _rate(fn: Callable[[], int], min_seconds: float) -> tuple[float, int, float]:
+    """Repeat ``fn`` (which returns how many operations it did) for at least ``min_seconds``."""
+    done, started = 0, time.perf_counter()
+    while True:
+        done += fn()
+        elapsed = time.perf_counter() - started
+        if elapsed >= min_seconds:
+            return done / elapsed, done, elapsed
+
+
+def run_benchmarks(quick: bool = False, log: Callable[[str], None] = lambda _: None) -> list[dict[str, str]]:
+    """Measure and return the figures as rows {figure, value, unit}."""
+    rows: list[dict[str, str]] = []
+    options = DemoOptions(users=30, blocks=150) if quick else DemoOptions()
+    log(f"running the demo ({options.users} users, {options.blocks} blocks) ...")
+    started = time.perf_counter()
+    run = run_demo(options)
+    demo_seconds = time.perf_counter() - started
+    rows.append({"figure": f"demo wall time ({options.users} users, {options.blocks} blocks, "
+                 "build only)", "value": f"{demo_seconds:.2f}", "unit": "s"})
+    pairs = _settlement_workload(run)
+    min_seconds = 0.5 if quick else 2.0
+    for label, check in (("unsigned", False), ("signed (SM2 verify)", True)):
+        log(f"settlements, {label} ...")
+        rate, n, _ = _rate(lambda: sum(1 for s, tx in pairs
+                                       if apply_transaction(s, tx, check_signature=check)),
+                           min_seconds)
+        rows.append({"figure": f"settlements per second, {label}", "value": f"{rate:,.0f}",
+                     "unit": "settlements/s"})
+    headers = [canonical_bytes(b.header) for b in run.blocks]
+    payload = sum(len(h) for h in headers) + sum(
+        len(canonical_bytes(tx)) for b in run.blocks for tx in b.transactions)
+    log("SM3 block hashing ...")
+
+    def hash_all_blocks() -> int:
+        for header, block in zip(headers, run.blocks):
+            sm3(header)
+            tx_root(block.transactions)
+        return 1
+
+    rate, _, _ = _rate(hash_all_blocks, min_seconds)
+    rows.append({"figure": "SM3 block hashing (headers + Merkle roots of all demo blocks)",
+                 "value": f"{rate * payload / 1e6:,.2f}", "unit": "MB/s"})
+    blob = bytes(range(256)) * 4096
+    rate, _, _ = _rate(lambda: len(sm3(blob)) // 32, min_seconds)
+    rows.append({"figure": "SM3 raw throughput (1 MiB input, "
+                 + ("OpenSSL" if HAS_OPENSSL_SM3 else "gmssl") + ")",
+                 "value": f"{rate * len(blob) / 1e6:,.1f}", "unit": "MB/s"})
+    rows.append({"figure": "blocks / transactions in the demo chain",
+                 "value": f"{len(run.blocks)} / {sum(len(b.transactions) for b in run.blocks)}",
+                 "unit": "count"})
+    return rows

@@ -1,0 +1,1 @@
+"""Chain layer: transactions, Merkle roots, blocks, genesis, validation and the SQLite store."""

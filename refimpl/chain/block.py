@@ -1,0 +1,196 @@
+"""Blocks: header (height, time, previous hash, proposer, Merkle root, state root), body, signature."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from refimpl.chain.genesis import GenesisConfig, genesis_state
+from refimpl.chain.merkle import merkle_root
+from refimpl.chain.transaction import Transaction, transaction_from_plain
+from refimpl.consensus.schedule import company_order, proposer
+from refimpl.crypto import sm2_sign, sm2_verify, sm3
+from refimpl.encoding import canonical_bytes, to_plain
+from refimpl.errors import ChargeChainError
+from refimpl.ledger.apply import apply_transaction, apply_transactions, begin_block
+from refimpl.ledger.state import State, state_root
+
+__all__ = [
+    "ZERO_HASH",
+    "BlockHeader",
+    "Block",
+    "Tip",
+    "header_hash",
+    "block_signing_bytes",
+    "tx_root",
+    "scheduled_proposer",
+    "genesis_block",
+    "build_block",
+    "check_block",
+    "block_from_plain",
+]
+
+ZERO_HASH = bytes(32)
+BLOCK_DOMAIN = "chargechain/block/v1"
+
+
+@attrs.frozen
+class BlockHeader:
+    """What a block commits to; its SM3 is the block hash."""
+
+    chain_id: str
+    height: int
+    time: int
+    prev_hash: bytes
+    proposer: str
+    proposer_node: str
+    tx_count: int
+    tx_root: bytes
+    state_root: bytes
+
+
+@attrs.frozen
+class Block:
+    """A header, its transactions in order and the proposer node's SM2 signature."""
+
+    header: BlockHeader
+    transactions: tuple[Transaction, ...]
+    signature: bytes = b""
+
+
+@attrs.frozen
+class Tip:
+    """The head of a chain: the state after the last block, that block's header and hash."""
+
+    state: State
+    header: BlockHeader
+    hash: bytes
+
+
+def header_hash(header: BlockHeader) -> bytes:
+    """The block hash: SM3 of the header's canonical bytes."""
+    return sm3(canonical_bytes(header))
+
+
+def block_signing_bytes(block_hash: bytes) -> bytes:
+    """What the proposer node signs: the domain tag and the block hash."""
+    return canonical_bytes({"domain": BLOCK_DOMAIN, "hash": block_hash})
+
+
+def tx_root(transactions: Iterable[Transaction]) -> bytes:
+    """Merkle root over the canonical bytes of the transactions."""
+    return merkle_root([canonical_bytes(tx) for tx in transactions])
+
+
+def scheduled_proposer(state: State, height: int, view: int = 0) -> tuple[str, str]:
+    """(org_id, master node id) of the company whose turn it is (paper 000 step 3; IR-CONS-1)."""
+    by_name = {op.english_name: op for op in state.operators.values()}
+    operator = by_name[proposer(company_order(by_name), height, view)]
+    return operator.org_id, operator.nodes[0]
+
+
+def genesis_block(config: GenesisConfig) -> tuple[Block, Tip]:
+    """Block 0: no transactions, no proposer, the genesis state's root; unsigned."""
+    state = genesis_state(config)
+    header = BlockHeader(config.chain_id, 0, config.genesis_time, ZERO_HASH, "", "", 0,
+                         tx_root(()), state_root(state))
+    return Block(header, ()), Tip(state, header, header_hash(header))
+
+
+def build_block(
+    tip: Tip, candidates: Iterable[Transaction], node_private_key: bytes, *, view: int = 0
+) -> tuple[Block, Tip, list[tuple[Transaction, ChargeChainError]]]:
+    """The scheduled proposer's next block: valid candidates in order, invalid ones left out."""
+    height = tip.header.height + 1
+    time = tip.header.time + tip.state.params.block_interval_s
+    org_id, node_id = scheduled_proposer(tip.state, height, view)
+    state = begin_block(tip.state, height, time)
+    included, rejected = [], []
+    for tx in candidates:
+        try:
+            state = apply_transaction(state, tx)
+        except ChargeChainError as error:
+            rejected.append((tx, error))
+            continue
+        included.append(tx)
+    header = BlockHeader(tip.state.chain_id, height, time, tip.hash, org_id, node_id,
+                         len(included), tx_root(included), state_root(state))
+    digest = header_hash(header)
+    block = Block(header, tuple(included), sm2_sign(node_private_key, block_signing_bytes(digest)))
+    return block, Tip(state, header, digest), rejected
+
+
+def _mismatch(code: str, height: int, field: str, expected: Any, received: Any) -> ChargeChainError:
+    """The error naming the first block and field that does not match."""
+    return ChargeChainError(code, f"block {height}: {field} does not match", field=field,
+                            expected=expected, received=received)
+
+
+def check_block(tip: Tip, block: Block, *, check_signatures: bool = True) -> Tip:
+    """Re-derive every field of ``block`` on top of ``tip``; the new tip, or the first mismatch."""
+    header = block.header
+    height = tip.header.height + 1
+    checks = [
+        ("E_BLOCK_HEIGHT", "height", height, header.height),
+        ("E_BLOCK_PARENT", "chain_id", tip.header.chain_id, header.chain_id),
+        ("E_BLOCK_PARENT", "prev_hash", tip.hash.hex(), header.prev_hash.hex()),
+        ("E_BLOCK_TIME", "time", tip.header.time + tip.state.params.block_interval_s, header.time),
+    ]
+    for code, field, expected, received in checks:
+        if expected != received:
+            raise _mismatch(code, height, field, expected, received)
+    org_id, node_id = scheduled_proposer(tip.state, height)
+    for field, expected, received in (("proposer", org_id, header.proposer),
+                                      ("proposer_node", node_id, header.proposer_node)):
+        if expected != received:
+            raise _mismatch("E_BLOCK_PROPOSER", height, field, expected, received)
+    if header.tx_count != len(block.transactions):
+        raise _mismatch("E_BLOCK_MERKLE", height, "tx_count", len(block.transactions), header.tx_count)
+    root = tx_root(block.transactions)
+    if root != header.tx_root:
+        raise _mismatch("E_BLOCK_MERKLE", height, "tx_root", root.hex(), header.tx_root.hex())
+    digest = header_hash(header)
+    node_key = tip.state.nodes[node_id].public_key
+    if check_signatures and not sm2_verify(node_key, block_signing_bytes(digest), block.signature):
+        raise _mismatch("E_BLOCK_SIGNATURE", height, "signature", f"signature of {node_id}",
+                        block.signature.hex()[:16] + "...")
+    try:
+        state = apply_transactions(begin_block(tip.state, height, header.time), block.transactions,
+                                   check_signature=check_signatures)
+    except ChargeChainError as error:
+        raise ChargeChainError("E_BLOCK_TX", f"block {height}: {error.message}",
+                               field=error.field, expected=error.expected,
+                               received=error.received) from error
+    root = state_root(state)
+    if root != header.state_root:
+        raise _mismatch("E_BLOCK_STATE_ROOT", height, "state_root", root.hex(),
+                        header.state_root.hex())
+    return Tip(state, header, digest)
+
+
+def _hex(value: Any, field: str) -> bytes:
+    """Bytes from a hex string field."""
+    try:
+        return bytes.fromhex(value)
+    except (TypeError, ValueError):
+        raise ChargeChainError("E_DECODING", "expected hex", field=field, received=value) from None
+
+
+def block_from_plain(plain: Mapping[str, Any]) -> Block:
+    """Decode a block stored as plain JSON data (the inverse of ``to_plain``)."""
+    try:
+        h = plain["header"]
+        header = BlockHeader(
+            h["chain_id"], h["height"], h["time"], _hex(h["prev_hash"], "prev_hash"),
+            h["proposer"], h["proposer_node"], h["tx_count"], _hex(h["tx_root"], "tx_root"),
+            _hex(h["state_root"], "state_root"),
+        )
+        block = Block(header, tuple(transaction_from_plain(t) for t in plain["transactions"]),
+                      _hex(plain["signature"], "signature"))
+    except (KeyError, TypeError) as error:
+        raise ChargeChainError("E_DECODING", f"malformed block: {error!r}", field="block") from None
+    if to_plain(block) != plain:
+        raise ChargeChainError("E_DECODING", "block is not in canonical form", field="block")
+    return block

@@ -1,0 +1,115 @@
+"""Genesis: the consortium's founding members, its parameters and the admin key."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from fractions import Fraction
+from typing import Any
+
+import attrs
+
+from refimpl.contracts.registry import add_operator
+from refimpl.encoding import fraction_from_str, to_plain
+from refimpl.errors import ChargeChainError
+from refimpl.ledger.records import Params
+from refimpl.ledger.state import PLATFORM_ACCOUNT, State
+from refimpl.encoding import FrozenMap
+
+__all__ = ["Member", "GenesisConfig", "genesis_state", "config_from_plain", "validate_params"]
+
+
+@attrs.frozen
+class Member:
+    """A founding member: organisation id, English name, admin key and (node id, key) pairs."""
+
+    org_id: str
+    english_name: str
+    admin_key: bytes
+    nodes: tuple[tuple[str, bytes], ...]
+
+
+@attrs.frozen
+class GenesisConfig:
+    """Everything block 0 fixes: chain id, genesis time (s), parameters, admin key, members."""
+
+    chain_id: str
+    genesis_time: int
+    params: Params
+    admin_key: bytes
+    members: tuple[Member, ...]
+
+
+def validate_params(params: Params) -> None:
+    """Every parameter lies in its admitted range (E_PARAMETER names the first that does not)."""
+    checks = [
+        ("block_interval_s", params.block_interval_s >= 1, ">= 1"),
+        ("commission_bp", 0 <= params.commission_bp <= 10_000, "0..10000"),
+        ("credit_min", -1 <= params.credit_min <= 1, "-1..1"),
+        ("beta", 0 <= params.beta <= 1, "0..1"),
+        ("alpha", params.alpha >= 1, ">= 1"),
+        ("sigma", params.sigma > 0, "> 0"),
+        ("evaluation_max", params.evaluation_max >= 1, ">= 1"),
+        ("rating_max", params.rating_max >= 1, ">= 1"),
+    ]
+    for name, ok, expected in checks:
+        if not ok:
+            raise ChargeChainError("E_PARAMETER", "parameter out of range", field=name,
+                                   expected=expected, received=str(getattr(params, name)))
+
+
+def genesis_state(config: GenesisConfig) -> State:
+    """The state at height 0: parameters, admin key, founding members and the platform account."""
+    validate_params(config.params)
+    if not config.members:
+        raise ChargeChainError("E_GENESIS", "a consortium needs at least one member",
+                               field="members", expected=">= 1", received=0)
+    state = State(
+        chain_id=config.chain_id,
+        params=config.params,
+        admin_key=config.admin_key,
+        height=0,
+        time=config.genesis_time,
+        accounts=FrozenMap({PLATFORM_ACCOUNT: 0}),
+    )
+    for member in config.members:
+        state = add_operator(state, member.org_id, member.english_name, member.admin_key,
+                             member.nodes)
+    return state
+
+
+def _params_from_plain(plain: Mapping[str, Any]) -> Params:
+    """Params from plain data (ratios as 'n/d' strings)."""
+    values = {}
+    for f in attrs.fields(Params):
+        if f.name not in plain:
+            raise ChargeChainError("E_DECODING", "parameter missing", field=f"params.{f.name}")
+        raw = plain[f.name]
+        values[f.name] = (fraction_from_str(raw, f"params.{f.name}")
+                          if f.type in (Fraction, "Fraction") else raw)
+        if f.type in (int, "int") and (not isinstance(raw, int) or isinstance(raw, bool)):
+            raise ChargeChainError("E_DECODING", "parameter must be an integer",
+                                   field=f"params.{f.name}", received=raw)
+    return Params(**values)
+
+
+def config_from_plain(plain: Mapping[str, Any]) -> GenesisConfig:
+    """Decode a genesis configuration stored as plain JSON data (inverse of ``to_plain``)."""
+    try:
+        config = GenesisConfig(
+            chain_id=plain["chain_id"],
+            genesis_time=plain["genesis_time"],
+            params=_params_from_plain(plain["params"]),
+            admin_key=bytes.fromhex(plain["admin_key"]),
+            members=tuple(
+                Member(m["org_id"], m["english_name"], bytes.fromhex(m["admin_key"]),
+                       tuple((n[0], bytes.fromhex(n[1])) for n in m["nodes"]))
+                for m in plain["members"]
+            ),
+        )
+    except (KeyError, TypeError, ValueError, IndexError) as error:
+        raise ChargeChainError("E_DECODING", f"malformed genesis configuration: {error!r}",
+                               field="genesis") from None
+    if to_plain(config) != plain:
+        raise ChargeChainError("E_DECODING", "genesis configuration is not canonical",
+                               field="genesis")
+    return config

@@ -1,0 +1,224 @@
+"""The ``chargechain`` command line: demo, validate, bills, prove, bench (and spec, for TLC)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from refimpl.errors import ChargeChainError
+
+__all__ = ["main"]
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+
+def _progress(label: str) -> Progress:
+    """A progress bar on standard error (standard output stays clean for --json)."""
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err, transient=True)
+
+
+def _emit_json(data: Any) -> None:
+    """Print plain data as indented JSON with sorted keys."""
+    click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+def _fail(error: ChargeChainError) -> None:
+    """Report a typed error and exit with status 2."""
+    err.print(f"[bold red]error[/] {error.describe()}")
+    sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="chargechain")
+def main() -> None:
+    """ChargeChain: reference implementation of a consortium ledger for EV-charging settlement."""
+
+
+@main.command()
+@click.option("--seed", default=2023, show_default=True, help="Seed of the simulated day.")
+@click.option("--users", default=120, show_default=True, type=click.IntRange(1, 100_000),
+              help="Fleet size (plus the Table 2 car).")
+@click.option("--blocks", default=288, show_default=True, type=click.IntRange(110, 100_000),
+              help="Blocks to produce (288 x 300 s = one day).")
+@click.option("--db", "db_path", default="chargechain-demo.sqlite", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="SQLite file for the chain.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def demo(seed: int, users: int, blocks: int, db_path: Path, as_json: bool) -> None:
+    """Run the Tianjin scenario of Cui et al. (2023) through a simulated day and report."""
+    from refimpl.scenario.demo import DemoOptions, demo_report, run_demo
+
+    options = DemoOptions(seed=seed, users=users, blocks=blocks)
+    try:
+        with _progress("producing blocks") as bar:
+            task = bar.add_task("blocks", total=blocks)
+            run = run_demo(options, progress=lambda done, total: bar.update(task, completed=done))
+        with err.status("storing the chain and re-validating it from the file"):
+            report = demo_report(run, db_path)
+    except ChargeChainError as error:
+        _fail(error)
+    if as_json:
+        _emit_json(report)
+    else:
+        _print_demo(report)
+    ok = (report["revalidation"]["ok"] and all(i["holds"] for i in report["invariants"])
+          and all(r["matches_paper"] for r in report["table2"]))
+    sys.exit(0 if ok else 1)
+
+
+def _print_demo(report: dict[str, Any]) -> None:
+    """The demo report as tables."""
+    chain = report["chain"]
+    out.print(f"[bold]ChargeChain demo[/] — Tianjin scenario (Cui et al. 2023), seed "
+              f"{report['scenario']['seed']}, {report['scenario']['users']} users")
+    table = Table(title="Table 2 reproduced: one 26.4 kWh charge of the same car at each operator")
+    for col in ("Operator", "Electricity (yuan/kWh)", "Service (yuan/kWh)", "Energy (kWh)",
+                "Balance change (yuan)", "Paper (yuan)", "Match"):
+        table.add_column(col, justify="right" if col != "Operator" else "left")
+    for row in report["table2"]:
+        table.add_row(row["operator"], row["electricity_yuan_per_kwh"], row["service_yuan_per_kwh"],
+                      row["energy_kwh"], row["balance_change_yuan"], row["paper_yuan"],
+                      "yes" if row["matches_paper"] else "NO")
+    out.print(table)
+    out.print(f"chain file      {chain['file']}")
+    out.print(f"chain id        {chain['chain_id']}")
+    out.print(f"genesis hash    {chain['genesis_hash']}")
+    out.print(f"tip hash        {chain['tip_hash']}")
+    out.print(f"blocks          {chain['blocks']} (genesis included)")
+    out.print(f"transactions    {chain['transactions']}")
+    rejected = ", ".join(f"{k} x{v}" for k, v in chain["rejected_by_code"].items()) or "none"
+    out.print(f"rejected        {rejected}")
+    out.print("proposers       " + ", ".join(f"{k} {v}" for k, v in chain["blocks_by_proposer"].items()))
+    s = report["sessions"]
+    out.print(f"sessions        {s['opened']} opened, {s['settled']} settled, {s['rated']} rated, "
+              f"{s['energy_kwh']} kWh")
+    revenue = Table(title="Revenue by party (yuan)")
+    revenue.add_column("Account")
+    revenue.add_column("Balance", justify="right")
+    for account, balance in report["revenue_yuan"].items():
+        revenue.add_row(account, balance)
+    out.print(revenue)
+    for inv in report["invariants"]:
+        out.print(f"invariant       {'holds ' if inv['holds'] else 'BROKEN'}  {inv['name']}")
+    reval = report["revalidation"]
+    verdict = "valid" if reval["ok"] else f"INVALID: {reval['first_error']}"
+    out.print(f"re-validation   {verdict}; {reval['blocks_checked']} blocks re-derived from the file; "
+              f"tip {'matches' if reval['same_tip_as_built'] else 'DIFFERS'}")
+
+
+@main.command()
+@click.argument("db_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def validate(db_path: Path, as_json: bool) -> None:
+    """Re-validate a stored chain: every hash, signature and state root from genesis."""
+    from refimpl.chain.store import load_chain
+    from refimpl.chain.validate import validate_chain
+
+    try:
+        config, blocks, hashes = load_chain(db_path)
+        report, _ = validate_chain(config, blocks, hashes)
+    except ChargeChainError as error:
+        _fail(error)
+    data = {"ok": report.ok, "blocks_checked": report.blocks_checked,
+            "tip_hash": report.tip_hash, "first_error": report.first_error}
+    if as_json:
+        _emit_json(data)
+    elif report.ok:
+        out.print(f"valid: {report.blocks_checked} blocks, tip {report.tip_hash}")
+    else:
+        out.print(f"INVALID after {report.blocks_checked} blocks: {report.first_error}")
+    sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+@click.argument("ev_id")
+@click.option("--db", "db_path", default="chargechain-demo.sqlite", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+def bills(ev_id: str, db_path: Path, as_json: bool) -> None:
+    """Bill query (004): every settled charge of EV_ID in a stored chain (no consensus needed)."""
+    from refimpl.chain.store import load_chain
+    from refimpl.chain.validate import validate_chain
+    from refimpl.contracts.queries import bill_query
+    from refimpl.encoding import to_plain
+
+    try:
+        config, blocks, hashes = load_chain(db_path)
+        report, tip = validate_chain(config, blocks, hashes)
+        if not report.ok:
+            raise ChargeChainError(report.first_error["code"], "the stored chain is invalid")
+        rows = to_plain(bill_query(tip.state, ev_id))
+    except ChargeChainError as error:
+        _fail(error)
+    if as_json:
+        _emit_json(rows)
+        return
+    table = Table(title=f"Bills of {ev_id}")
+    for col in ("session_id", "time", "payment_fen", "price_id", "cs_id", "ev_org_id", "cs_org_id"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*(str(row[c]) for c in ("session_id", "time", "payment_fen", "price_id",
+                                              "cs_id", "ev_org_id", "cs_org_id")))
+    out.print(table)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def prove(as_json: bool) -> None:
+    """Discharge every z3 obligation in proofs/ and list proved / counterexample with times."""
+    from chargechain_proofs import run_all
+
+    results = run_all()
+    if as_json:
+        _emit_json([r.as_dict() for r in results])
+    else:
+        table = Table(title="z3 obligations")
+        for col in ("Obligation", "Result", "Seconds", "Statement"):
+            table.add_column(col)
+        for r in results:
+            table.add_row(r.name, r.verdict, f"{r.seconds:.3f}", r.statement)
+        out.print(table)
+        for r in results:
+            if r.counterexample:
+                out.print(f"counterexample for {r.name}: {r.counterexample}")
+    sys.exit(0 if all(r.verdict == "proved" for r in results) else 1)
+
+
+@main.command()
+@click.option("--quick", is_flag=True, help="Smaller samples (for smoke runs).")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def bench(quick: bool, as_json: bool) -> None:
+    """Print throughput figures: settlements/s, SM3 block hashing, demo wall time (no pass/fail)."""
+    from refimpl.bench import run_benchmarks
+
+    figures = run_benchmarks(quick=quick, log=lambda msg: err.print(f"[dim]{msg}[/]"))
+    if as_json:
+        _emit_json(figures)
+        return
+    table = Table(title="ChargeChain benchmarks (this machine)")
+    table.add_column("Figure")
+    table.add_column("Value", justify="right")
+    table.add_column("Unit")
+    for row in figures:
+        table.add_row(row["figure"], row["value"], row["unit"])
+    out.print(table)
+
+
+def _register_optional_commands() -> None:
+    """Attach command groups that live in their own modules (the TLC runner)."""
+    try:
+        from refimpl.cli.spec import spec
+    except ImportError:  # pragma: no cover - the spec group is part of the package
+        return
+    main.add_command(spec)
+
+
+_register_optional_commands()

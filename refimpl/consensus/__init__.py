@@ -1,0 +1,1 @@
+"""Consensus layer: the leader schedule (and, later, PBFT replicas)."""

@@ -1,0 +1,1 @@
+"""Contract layer: registry, charging settlement, credit, service evaluation and queries."""

@@ -1,0 +1,182 @@
+"""Charging contract: start a session, settle it (Algorithm 2), rate the station (Algorithm 1)."""
+
+from __future__ import annotations
+
+import attrs
+
+from refimpl.chain.transaction import Transaction
+from refimpl.contracts import fields
+from refimpl.contracts.credit import credit_award, may_start_charging, record_award
+from refimpl.contracts.evaluation import endorsement_experience, update_evaluation
+from refimpl.contracts.money import (
+    energy_ws_from_meter,
+    energy_ws_from_power,
+    settlement_amounts,
+    settlement_transfers,
+)
+from refimpl.errors import ChargeChainError
+from refimpl.ledger.accounts import apply_transfers
+from refimpl.ledger.records import SESSION_OPEN, SESSION_SETTLED, Credit, Evaluation, Session
+from refimpl.ledger.state import (
+    PLATFORM_ACCOUNT,
+    State,
+    account_of_operator,
+    account_of_supplier,
+    account_of_user,
+    pile_key,
+    tariff_key,
+)
+
+__all__ = [
+    "process_start_charging",
+    "process_settle_charging",
+    "process_rate_station",
+    "MAX_METER_WH",
+    "MAX_DURATION_S",
+]
+
+MAX_METER_WH = 10**12
+MAX_DURATION_S = 7 * 24 * 3600
+
+
+def _session(state: State, session_id: str) -> Session:
+    """The session with that id, or E_UNKNOWN_SESSION."""
+    session = state.sessions.get(session_id)
+    if session is None:
+        raise ChargeChainError("E_UNKNOWN_SESSION", "no such charging session",
+                               field="session_id", received=session_id)
+    return session
+
+
+def process_start_charging(state: State, tx: Transaction) -> State:
+    """The user opens a session on a free pile at a PriceID of the station's operator."""
+    body = tx.body
+    fields.require_keys(body, {"session_id", "station_id", "pile", "price_id"})
+    session_id = fields.text(body, "session_id")
+    station_id = fields.text(body, "station_id")
+    pile = fields.integer(body, "pile", 0, 10_000)
+    price_id = fields.text(body, "price_id")
+    ev_id = tx.author.split(":", 1)[1]
+    if session_id in state.sessions:
+        raise ChargeChainError("E_DUPLICATE", "session id already used", field="session_id",
+                               received=session_id)
+    credit = state.credit.get(ev_id, Credit())
+    if not may_start_charging(credit, state.params):
+        raise ChargeChainError("E_INSUFFICIENT_CREDIT", "user credit below the threshold",
+                               field="R_v", expected=f">= {state.params.credit_min}",
+                               received=str(credit.value))
+    station = state.stations.get(station_id)
+    if station is None:
+        raise ChargeChainError("E_UNKNOWN_STATION", "no such station", field="station_id",
+                               received=station_id)
+    if pile >= len(station.piles):
+        raise ChargeChainError("E_UNKNOWN_PILE", "no such pile at the station", field="pile",
+                               expected=f"0..{len(station.piles) - 1}", received=pile)
+    if pile_key(station_id, pile) in state.busy_piles:
+        raise ChargeChainError("E_PILE_BUSY", "the pile is in use", field="pile", received=pile)
+    tariff = state.tariffs.get(tariff_key(station.org_id, price_id))
+    if tariff is None:
+        raise ChargeChainError("E_UNKNOWN_TARIFF", "the station's operator has no such PriceID",
+                               field="price_id", received=price_id)
+    session = Session(
+        session_id=session_id, ev_id=ev_id, station_id=station_id, pile=pile, price_id=price_id,
+        status=SESSION_OPEN, start_height=state.height, start_time=state.time,
+        electricity_fen_per_kwh=tariff.electricity_fen_per_kwh,
+        service_fen_per_kwh=tariff.service_fen_per_kwh,
+    )
+    return attrs.evolve(
+        state,
+        sessions=state.sessions.set(session_id, session),
+        busy_piles=state.busy_piles.set(pile_key(station_id, pile), session_id),
+    )
+
+
+def _metered_energy_ws(body, pile_power_w: int, elapsed_s: int) -> int:
+    """Energy of the session from meter readings or from power x duration, within the pile's power."""
+    if "meter_stop_wh" in body:
+        fields.require_keys(body, {"session_id", "meter_start_wh", "meter_stop_wh"})
+        start = fields.integer(body, "meter_start_wh", 0, MAX_METER_WH)
+        stop = fields.integer(body, "meter_stop_wh", 0, MAX_METER_WH)
+        if stop < start:
+            raise ChargeChainError("E_METER", "the stop reading is below the start reading",
+                                   field="meter_stop_wh", expected=f">= {start}", received=stop)
+        energy = energy_ws_from_meter(start, stop)
+    else:
+        fields.require_keys(body, {"session_id", "power_w", "duration_s"})
+        power = fields.integer(body, "power_w", 0, pile_power_w)
+        duration = fields.integer(body, "duration_s", 0, MAX_DURATION_S)
+        if duration > elapsed_s:
+            raise ChargeChainError("E_METER", "the charge lasted longer than the session",
+                                   field="duration_s", expected=f"<= {elapsed_s}", received=duration)
+        energy = energy_ws_from_power(power, duration)
+    if energy > pile_power_w * elapsed_s:
+        raise ChargeChainError("E_METER", "more energy than the pile can deliver in the session",
+                               field="energy_ws", expected=f"<= {pile_power_w * elapsed_s}",
+                               received=energy)
+    return energy
+
+
+def process_settle_charging(state: State, tx: Transaction) -> State:
+    """Algorithm 2: the station's node settles the session; the user pays F, credit is updated."""
+    session_id = fields.text(tx.body, "session_id")
+    session = _session(state, session_id)
+    if session.status != SESSION_OPEN:
+        raise ChargeChainError("E_SESSION_STATE", "only an open session can be settled",
+                               field="status", expected=SESSION_OPEN, received=session.status)
+    station = state.stations[session.station_id]
+    node_id = tx.author.split(":", 1)[1]
+    if node_id != station.node_id:
+        raise ChargeChainError("E_TX_AUTHOR", "the station's own node settles its sessions",
+                               field="author", expected=f"node:{station.node_id}", received=tx.author)
+    elapsed = state.time - session.start_time
+    energy = _metered_energy_ws(tx.body, station.piles[session.pile].power_w, elapsed)
+    amounts = settlement_amounts(session.electricity_fen_per_kwh, session.service_fen_per_kwh,
+                                 energy, state.params.commission_bp)
+    payer = account_of_user(session.ev_id)
+    accounts = apply_transfers(
+        state.accounts,
+        settlement_transfers(amounts, payer, account_of_supplier(station.supplier_id),
+                             account_of_operator(station.org_id), PLATFORM_ACCOUNT),
+    )
+    credit = record_award(state.credit.get(session.ev_id, Credit()), credit_award(accounts[payer]))
+    settled = attrs.evolve(
+        session, status=SESSION_SETTLED, settle_height=state.height, settle_time=state.time,
+        energy_ws=energy, electricity_fen=amounts.electricity, service_fen=amounts.service,
+        commission_fen=amounts.commission, endorsed_by=node_id,
+    )
+    return attrs.evolve(
+        state,
+        accounts=accounts,
+        credit=state.credit.set(session.ev_id, credit),
+        sessions=state.sessions.set(session_id, settled),
+        busy_piles=state.busy_piles.remove(pile_key(session.station_id, session.pile)),
+        endorsements=state.endorsements.set(node_id, state.endorsements.get(node_id, 0) + 1),
+    )
+
+
+def process_rate_station(state: State, tx: Transaction) -> State:
+    """Algorithm 1: the user rates a settled session; the station's R_cs moves by formula (3)."""
+    fields.require_keys(tx.body, {"session_id", "rating"})
+    session_id = fields.text(tx.body, "session_id")
+    rating = fields.integer(tx.body, "rating", 1, state.params.rating_max)
+    session = _session(state, session_id)
+    if session.ev_id != tx.author.split(":", 1)[1]:
+        raise ChargeChainError("E_TX_AUTHOR", "only the session's user rates it", field="author",
+                               expected=f"user:{session.ev_id}", received=tx.author)
+    if session.status != SESSION_SETTLED:
+        raise ChargeChainError("E_SESSION_STATE", "only a settled session can be rated",
+                               field="status", expected=SESSION_SETTLED, received=session.status)
+    if session.rating:
+        raise ChargeChainError("E_RATING", "the session was already rated", field="rating",
+                               received=session.rating)
+    station = state.stations[session.station_id]
+    m = endorsement_experience(state.endorsements.get(station.node_id, 0), state.ledger_updates,
+                               state.params.beta)
+    r_v = state.credit.get(session.ev_id, Credit()).value
+    evaluation = update_evaluation(state.evaluations.get(station.station_id, Evaluation()),
+                                   rating, r_v, m, state.params)
+    return attrs.evolve(
+        state,
+        evaluations=state.evaluations.set(station.station_id, evaluation),
+        sessions=state.sessions.set(session_id, attrs.evolve(session, rating=rating)),
+    )

@@ -1,0 +1,97 @@
+"""Charging settlement arithmetic, formulas (4)-(6) of Cui et al. (004) and the commission of 002.
+
+These functions are the single implementation of the money rules: the ledger executes them on
+Python integers and proofs/settlement_conservation.py executes the very same functions on z3
+terms (hence the ``floordiv`` parameter). Units: prices in fen per kWh, energy in watt-seconds
+(1 Wh = 3600 Ws), money in fen, commission in basis points (1/10000).
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+import attrs
+
+from refimpl.arith import FloorDiv, div_round_half_up
+from refimpl.ledger.accounts import Transfer
+
+__all__ = [
+    "WS_PER_KWH",
+    "WS_PER_WH",
+    "BASIS_POINTS",
+    "SettlementAmounts",
+    "energy_ws_from_meter",
+    "energy_ws_from_power",
+    "charge_fen",
+    "commission_fen",
+    "settlement_amounts",
+    "settlement_transfers",
+]
+
+WS_PER_WH = 3600
+WS_PER_KWH = 3_600_000
+BASIS_POINTS = 10_000
+
+
+@attrs.frozen
+class SettlementAmounts:
+    """What one charging session costs and who receives what (all in fen)."""
+
+    electricity: Any
+    service: Any
+    commission: Any
+
+    @property
+    def total(self) -> Any:
+        """F_v = F_charging + F_service (formula 6): what the user pays."""
+        return self.electricity + self.service
+
+    @property
+    def operator_share(self) -> Any:
+        """The service charge less the platform commission: what the operator receives."""
+        return self.service - self.commission
+
+
+def energy_ws_from_meter(meter_start_wh: Any, meter_stop_wh: Any) -> Any:
+    """E_e - E_s (formulas 4, 5) in watt-seconds, from meter readings in Wh."""
+    return (meter_stop_wh - meter_start_wh) * WS_PER_WH
+
+
+def energy_ws_from_power(power_w: Any, duration_s: Any) -> Any:
+    """P_v * t (formula 6) in watt-seconds, from power in W and duration in s."""
+    return power_w * duration_s
+
+
+def charge_fen(price_fen_per_kwh: Any, energy_ws: Any, floordiv: FloorDiv = operator.floordiv) -> Any:
+    """One component f * E in fen, rounded half up once (IR-ROUND-2)."""
+    return div_round_half_up(price_fen_per_kwh * energy_ws, WS_PER_KWH, floordiv)
+
+
+def commission_fen(service_fen: Any, commission_bp: Any, floordiv: FloorDiv = operator.floordiv) -> Any:
+    """The platform's commission on the service charge, rounded half up (IR-SETTLE-2)."""
+    return div_round_half_up(service_fen * commission_bp, BASIS_POINTS, floordiv)
+
+
+def settlement_amounts(
+    electricity_fen_per_kwh: Any,
+    service_fen_per_kwh: Any,
+    energy_ws: Any,
+    commission_bp: Any,
+    floordiv: FloorDiv = operator.floordiv,
+) -> SettlementAmounts:
+    """Formulas (4)-(6): electricity and service charges, each rounded, and the commission."""
+    electricity = charge_fen(electricity_fen_per_kwh, energy_ws, floordiv)
+    service = charge_fen(service_fen_per_kwh, energy_ws, floordiv)
+    return SettlementAmounts(electricity, service, commission_fen(service, commission_bp, floordiv))
+
+
+def settlement_transfers(
+    amounts: SettlementAmounts, payer: str, supplier: str, operator_account: str, platform: str
+) -> tuple[Transfer, ...]:
+    """The three transfers of a settlement: to the supplier, the operator and the platform."""
+    return (
+        Transfer(payer, supplier, amounts.electricity),
+        Transfer(payer, operator_account, amounts.operator_share),
+        Transfer(payer, platform, amounts.commission),
+    )

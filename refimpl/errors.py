@@ -1,0 +1,108 @@
+"""Typed errors with stable codes.
+
+Every rejection in ChargeChain is a :class:`ChargeChainError` carrying a stable,
+documented ``code`` (an upper-case identifier such as ``E_INSUFFICIENT_CREDIT``).
+The codes appear in conformance vectors, so they never change meaning; new codes
+may be added. ``field``, ``expected`` and ``received`` say what was wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["ChargeChainError", "ERROR_CODES", "error_code_table"]
+
+#: code -> one-line meaning. The docs' error-code table is generated from this.
+ERROR_CODES: dict[str, str] = {
+    # encoding
+    "E_ENCODING": "a value cannot be put in canonical bytes (float, non-string key, unknown type)",
+    "E_DECODING": "bytes or JSON do not decode to the expected structure",
+    # crypto
+    "E_KEY": "a private or public key is malformed or not on the curve",
+    "E_SIGNATURE_FORMAT": "a signature is not 64 bytes r||s",
+    # transactions
+    "E_TX_KIND": "the transaction kind is unknown",
+    "E_TX_FIELD": "a transaction field is missing, of the wrong type or out of range",
+    "E_TX_SIGNATURE": "the transaction signature does not verify under the author's key",
+    "E_TX_AUTHOR": "the author is unknown or not allowed to send this kind of transaction",
+    "E_TX_NONCE": "the transaction nonce is not the author's next nonce",
+    # registry
+    "E_DUPLICATE": "an identifier is already registered",
+    "E_UNKNOWN_OPERATOR": "no operator (organisation) with that id",
+    "E_UNKNOWN_NODE": "no node with that id",
+    "E_UNKNOWN_STATION": "no station with that id",
+    "E_UNKNOWN_PILE": "no pile with that index at the station",
+    "E_UNKNOWN_USER": "no user (EV) with that id",
+    "E_UNKNOWN_SUPPLIER": "no power supplier with that id",
+    "E_UNKNOWN_TARIFF": "no tariff for that operator and PriceID",
+    "E_UNKNOWN_SESSION": "no charging session with that id",
+    # contracts
+    "E_INSUFFICIENT_CREDIT": "the user's credit R_v is below R_v,min: the charge cannot start",
+    "E_PILE_BUSY": "the pile already has an open charging session",
+    "E_SESSION_STATE": "the session is not in the state this transaction needs",
+    "E_METER": "meter readings are inconsistent (stop before start, or beyond the pile's power)",
+    "E_RATING": "a rating is outside 1..5, or the session was already rated",
+    "E_AMOUNT": "an amount is not a positive integer number of fen",
+    "E_PARAMETER": "a consortium parameter is out of its admitted range",
+    # chain
+    "E_BLOCK_HEIGHT": "the block height is not parent height + 1",
+    "E_BLOCK_PARENT": "the block's previous hash is not the hash of the parent block",
+    "E_BLOCK_TIME": "the block time is not parent time + t (the block interval)",
+    "E_BLOCK_PROPOSER": "the block's proposer is not the one the round-robin schedule names",
+    "E_BLOCK_MERKLE": "the Merkle root does not match the block's transactions",
+    "E_BLOCK_STATE_ROOT": "the state root does not match the state after the block",
+    "E_BLOCK_HASH": "the stored block hash does not match the header",
+    "E_BLOCK_SIGNATURE": "the proposer's signature on the header does not verify",
+    "E_BLOCK_TX": "a transaction in the block is invalid: the block is rejected whole",
+    "E_GENESIS": "the genesis block or configuration is malformed",
+    "E_STORE": "the chain file is missing, unreadable or not a ChargeChain store",
+}
+
+
+class ChargeChainError(Exception):
+    """A rejection with a stable code; the state it was applied to is untouched."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        field: str | None = None,
+        expected: Any = None,
+        received: Any = None,
+    ) -> None:
+        if code not in ERROR_CODES:
+            raise ValueError(f"unregistered error code {code!r}")
+        self.code = code
+        self.message = message
+        self.field = field
+        self.expected = expected
+        self.received = received
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        """One line: code, message and, where known, field / expected / received."""
+        parts = [f"{self.code}: {self.message}"]
+        if self.field is not None:
+            parts.append(f"field={self.field}")
+        if self.expected is not None:
+            parts.append(f"expected={self.expected!r}")
+        if self.received is not None:
+            parts.append(f"received={self.received!r}")
+        return "; ".join(parts)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The error as plain data (strings only), for reports and conformance vectors."""
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.field is not None:
+            out["field"] = self.field
+        if self.expected is not None:
+            out["expected"] = str(self.expected)
+        if self.received is not None:
+            out["received"] = str(self.received)
+        return out
+
+
+def error_code_table() -> list[tuple[str, str]]:
+    """All error codes with their meaning, sorted by code."""
+    return sorted(ERROR_CODES.items())

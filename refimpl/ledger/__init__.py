@@ -1,0 +1,1 @@
+"""Ledger layer: the immutable state, balances and the transaction dispatcher."""

@@ -1,0 +1,35 @@
+"""Balances move only by transfers; a transfer takes from one account and gives to another."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from refimpl.encoding import FrozenMap
+
+__all__ = ["Transfer", "apply_transfers", "mint"]
+
+
+@attrs.frozen
+class Transfer:
+    """``amount`` fen from ``source`` to ``target`` (amount is an int, or a z3 term in proofs)."""
+
+    source: str
+    target: str
+    amount: Any
+
+
+def apply_transfers(accounts: Mapping[str, Any], transfers: Iterable[Transfer]) -> FrozenMap:
+    """Balances after every transfer in order; absent accounts start at 0. Sum is unchanged."""
+    balances = dict(accounts)
+    for transfer in transfers:
+        balances[transfer.source] = balances.get(transfer.source, 0) - transfer.amount
+        balances[transfer.target] = balances.get(transfer.target, 0) + transfer.amount
+    return FrozenMap(balances)
+
+
+def mint(accounts: Mapping[str, Any], account: str, amount: int) -> FrozenMap:
+    """Balances after ``amount`` fen of outside money enters ``account`` (a wallet top-up)."""
+    return FrozenMap({**accounts, account: accounts.get(account, 0) + amount})

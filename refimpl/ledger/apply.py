@@ -1,0 +1,144 @@
+"""Transactions are the only way state changes: authenticate, check the nonce, run the contract.
+
+``apply_transaction(state, tx)`` returns the new state or raises a :class:`ChargeChainError`;
+because states are immutable values, a rejected transaction leaves the caller's state as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import attrs
+
+from refimpl.chain.transaction import Transaction, signing_bytes
+from refimpl.contracts import charging, registry
+from refimpl.crypto import sm2_verify
+from refimpl.errors import ChargeChainError
+from refimpl.ledger.state import ADMIN, State
+
+__all__ = [
+    "TX_KINDS",
+    "author_public_key",
+    "verify_signature",
+    "apply_transaction",
+    "apply_transactions",
+    "begin_block",
+]
+
+Handler = Callable[[State, Transaction], State]
+
+
+@attrs.frozen
+class TxKind:
+    """A transaction kind: the role its author must have and the contract that processes it."""
+
+    role: str
+    handler: Handler
+    summary: str
+
+
+#: Every transaction kind, its author role and its contract (docs: "Transactions").
+TX_KINDS: dict[str, TxKind] = {
+    "register_operator": TxKind("admin", registry.process_register_operator,
+                                "a member joins the consortium with its nodes"),
+    "register_supplier": TxKind("admin", registry.process_register_supplier,
+                                "a power supplier is registered"),
+    "register_station": TxKind("operator", registry.process_register_station,
+                               "an operator registers a station and its piles"),
+    "register_user": TxKind("operator", registry.process_register_user,
+                            "an operator registers a user's wallet"),
+    "set_tariff": TxKind("operator", registry.process_set_tariff,
+                         "an operator sets the prices of a PriceID"),
+    "top_up": TxKind("operator", registry.process_top_up,
+                     "money paid to an operator enters a user's wallet"),
+    "start_charging": TxKind("user", charging.process_start_charging,
+                             "a user opens a charging session"),
+    "settle_charging": TxKind("node", charging.process_settle_charging,
+                              "the station's node settles a session (Algorithm 2)"),
+    "rate_station": TxKind("user", charging.process_rate_station,
+                           "a user rates a settled session (Algorithm 1)"),
+}
+
+
+def _role_and_id(author: str) -> tuple[str, str]:
+    """Split an author into role and identifier: 'admin', 'operator:X', 'node:X', 'user:X'."""
+    if author == ADMIN:
+        return "admin", ""
+    role, _, ident = author.partition(":")
+    if role not in ("operator", "node", "user") or not ident:
+        raise ChargeChainError("E_TX_AUTHOR", "malformed author", field="author",
+                               expected="admin | operator:<org> | node:<id> | user:<evid>",
+                               received=author)
+    return role, ident
+
+
+def author_public_key(state: State, author: str) -> bytes:
+    """The registered SM2 public key of an author, or E_TX_AUTHOR."""
+    role, ident = _role_and_id(author)
+    if role == "admin":
+        return state.admin_key
+    record = {"operator": state.operators, "node": state.nodes, "user": state.users}[role].get(ident)
+    if record is None:
+        raise ChargeChainError("E_TX_AUTHOR", "unknown author", field="author", received=author)
+    return record.admin_key if role == "operator" else record.public_key
+
+
+def verify_signature(state: State, tx: Transaction) -> None:
+    """The signature verifies under the author's registered key (E_TX_SIGNATURE otherwise)."""
+    key = author_public_key(state, tx.author)
+    if not sm2_verify(key, signing_bytes(tx), tx.signature):
+        raise ChargeChainError("E_TX_SIGNATURE", "signature does not verify", field="signature",
+                               received=tx.signature.hex()[:16] + "...")
+
+
+def _check_envelope(state: State, tx: Transaction) -> TxKind:
+    """Chain id, kind, author role and nonce are right; returns the kind's definition."""
+    if tx.chain_id != state.chain_id:
+        raise ChargeChainError("E_TX_FIELD", "transaction is for another chain", field="chain_id",
+                               expected=state.chain_id, received=tx.chain_id)
+    kind = TX_KINDS.get(tx.kind)
+    if kind is None:
+        raise ChargeChainError("E_TX_KIND", "unknown transaction kind", field="kind",
+                               expected=sorted(TX_KINDS), received=tx.kind)
+    role, _ = _role_and_id(tx.author)
+    if role != kind.role:
+        raise ChargeChainError("E_TX_AUTHOR", f"{tx.kind} is sent by the {kind.role} role",
+                               field="author", expected=kind.role, received=tx.author)
+    expected_nonce = state.nonces.get(tx.author, 0)
+    if tx.nonce != expected_nonce:
+        raise ChargeChainError("E_TX_NONCE", "nonce is not the author's next nonce",
+                               field="nonce", expected=expected_nonce, received=tx.nonce)
+    return kind
+
+
+def apply_transaction(state: State, tx: Transaction, *, check_signature: bool = True) -> State:
+    """The state after ``tx``, or a ChargeChainError (the given state is never modified)."""
+    kind = _check_envelope(state, tx)
+    if check_signature:
+        verify_signature(state, tx)
+    else:
+        author_public_key(state, tx.author)
+    after = kind.handler(state, tx)
+    return attrs.evolve(
+        after,
+        nonces=after.nonces.set(tx.author, tx.nonce + 1),
+        ledger_updates=after.ledger_updates + 1,
+    )
+
+
+def apply_transactions(state: State, txs: Iterable[Transaction], *, check_signature: bool = True) -> State:
+    """Apply in order; the first invalid transaction rejects the whole batch (000, step 4)."""
+    for index, tx in enumerate(txs):
+        try:
+            state = apply_transaction(state, tx, check_signature=check_signature)
+        except ChargeChainError as error:
+            raise ChargeChainError(
+                "E_BLOCK_TX", f"transaction {index} is invalid: {error.describe()}",
+                field=f"transactions[{index}]", expected="a valid transaction", received=error.code,
+            ) from error
+    return state
+
+
+def begin_block(state: State, height: int, time: int) -> State:
+    """The state as a block at ``height`` and ``time`` starts executing."""
+    return attrs.evolve(state, height=height, time=time)

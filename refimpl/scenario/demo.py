@@ -1,0 +1,379 @@
+"""The main job: the Tianjin scenario of 004 run through a simulated day of charging.
+
+The simulation *drives* the ledger like the clients would (users, piles' nodes, operators); the
+ledger itself stays pure. Same seed, same chain, byte for byte, on any machine.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from refimpl.chain.block import (
+    Block,
+    Tip,
+    build_block,
+    genesis_block,
+    header_hash,
+    scheduled_proposer,
+)
+from refimpl.chain.genesis import GenesisConfig, Member
+from refimpl.chain.store import load_chain, save_chain
+from refimpl.chain.transaction import Transaction, make_transaction
+from refimpl.chain.validate import validate_chain
+from refimpl.contracts.queries import recommend_stations
+from refimpl.crypto import sm2_keypair_from_seed
+from refimpl.ledger.records import SESSION_SETTLED, Params
+from refimpl.ledger.state import ADMIN, State, account_of_user, pile_key
+from refimpl.scenario import tianjin
+from refimpl.ledger.invariants import check_invariants
+from refimpl.scenario.rng import Rng
+
+__all__ = ["DemoOptions", "DemoRun", "run_demo", "demo_report", "format_yuan"]
+
+DC_POWER_W = 60_000
+AC_POWER_W = 7_000
+TABLE2_EV = "QCCF-0001"  # the Qichen Chenfeng car of 004's Table 2
+TABLE2_FIRST_BLOCK = 97  # 08:05, peak hours
+
+
+@attrs.frozen
+class DemoOptions:
+    """What the demo runs: seed, fleet size, day length in blocks, block interval, commission."""
+
+    seed: int = 2023
+    users: int = 120
+    blocks: int = 288
+    block_interval_s: int = 300
+    commission_bp: int = 500
+
+
+@attrs.frozen
+class DemoRun:
+    """The produced chain and what the simulation observed while producing it."""
+
+    options: DemoOptions
+    config: GenesisConfig
+    blocks: tuple[Block, ...]
+    tip: Tip
+    rejected: tuple[tuple[int, str, str], ...]  # (height, tx kind, error code)
+    table2: tuple[tuple[str, int], ...]  # (org_id, balance change in fen)
+
+
+def format_hundredths(value: int) -> str:
+    """An integer count of hundredths as a decimal string, exact (e.g. -5306 -> '-53.06')."""
+    sign = "-" if value < 0 else ""
+    return f"{sign}{abs(value) // 100}.{abs(value) % 100:02d}"
+
+
+#: Fen shown as yuan.
+format_yuan = format_hundredths
+
+
+def _keys(seed: int, authors: list[str]) -> dict[str, tuple[bytes, bytes]]:
+    """Every author's SM2 key pair, derived from the seed and the author's name."""
+    return {a: sm2_keypair_from_seed(f"chargechain-demo/{seed}/{a}".encode()) for a in authors}
+
+
+def _node_id(number: int) -> str:
+    """Figure 4 numbering of the 15 Tianjin nodes."""
+    return f"N{number:02d}"
+
+
+def _authors(options: DemoOptions) -> list[str]:
+    """Admin, operators, nodes and users of the scenario."""
+    authors = [ADMIN]
+    for op in tianjin.TIANJIN_OPERATORS:
+        authors.append(f"operator:{op.org_id}")
+        authors += [f"node:{_node_id(n)}" for n in op.node_numbers]
+    authors.append(f"user:{TABLE2_EV}")
+    authors += [f"user:EV{i:04d}" for i in range(1, options.users + 1)]
+    return authors
+
+
+def build_config(options: DemoOptions, keys: dict[str, tuple[bytes, bytes]]) -> GenesisConfig:
+    """Genesis of the Tianjin consortium: the four members of Table 1 with their nodes."""
+    params = Params(block_interval_s=options.block_interval_s, commission_bp=options.commission_bp)
+    members = tuple(
+        Member(op.org_id, op.english_name, keys[f"operator:{op.org_id}"][1],
+               tuple((_node_id(n), keys[f"node:{_node_id(n)}"][1]) for n in op.node_numbers))
+        for op in tianjin.TIANJIN_OPERATORS
+    )
+    return GenesisConfig(tianjin.CHAIN_ID, tianjin.GENESIS_TIME, params, keys[ADMIN][1], members)
+
+
+class _Clients:
+    """The scenario's clients: they sign with their keys and take nonces from the ledger."""
+
+    def __init__(self, chain_id: str, keys: dict[str, tuple[bytes, bytes]]) -> None:
+        self.chain_id = chain_id
+        self.keys = keys
+        self.pending: list[Transaction] = []
+        self._next: dict[str, int] = {}
+
+    def start_block(self, state: State) -> None:
+        """A new block: nonces are read from the ledger again."""
+        self.pending = []
+        self._next = {}
+        self._state = state
+
+    def send(self, kind: str, author: str, body: dict[str, Any]) -> None:
+        """Sign and queue a transaction with the author's next nonce."""
+        nonce = self._next.get(author, self._state.nonces.get(author, 0))
+        self._next[author] = nonce + 1
+        self.pending.append(make_transaction(self.chain_id, kind, author, nonce, body,
+                                             self.keys[author][0]))
+
+
+def _registrations(clients: _Clients, rng: Rng, options: DemoOptions) -> dict[str, tuple[int, int]]:
+    """Block 1: supplier, tariffs, stations and piles, users and top-ups. Returns user homes."""
+    clients.send("register_supplier", ADMIN, {"supplier_id": tianjin.SUPPLIER_ID,
+                                              "name": tianjin.SUPPLIER_NAME})
+    station_rng = rng.fork("stations")
+    for op in tianjin.TIANJIN_OPERATORS:
+        author = f"operator:{op.org_id}"
+        clients.send("set_tariff", author, {
+            "price_id": tianjin.TABLE2_PRICE_ID,
+            "electricity_fen_per_kwh": op.electricity_fen_per_kwh,
+            "service_fen_per_kwh": op.service_fen_per_kwh,
+        })
+        for index in range(op.stations):
+            hub_x, hub_y = station_rng.choice(tianjin.SUBWAY_STATIONS_M)
+            while True:
+                dx, dy = station_rng.between(-1000, 1000), station_rng.between(-1000, 1000)
+                if dx * dx + dy * dy <= 1000 * 1000:
+                    break
+            piles = [{"type": "DC", "power_w": DC_POWER_W}]
+            for _ in range(station_rng.between(1, 7)):
+                dc = station_rng.chance(1, 2)
+                piles.append({"type": "DC" if dc else "AC", "power_w": DC_POWER_W if dc else AC_POWER_W})
+            clients.send("register_station", author, {
+                "station_id": f"{op.org_id}-S{index + 1:03d}",
+                "node_id": _node_id(op.node_numbers[index % len(op.node_numbers)]),
+                "supplier_id": tianjin.SUPPLIER_ID,
+                "x_m": hub_x + dx, "y_m": hub_y + dy, "piles": piles,
+            })
+    user_rng = rng.fork("users")
+    homes = {}
+    users = [(TABLE2_EV, "TELD", 50_000)] + [
+        (f"EV{i:04d}", user_rng.choice(tianjin.TIANJIN_OPERATORS).org_id,
+         user_rng.between(30, 400) * 100)
+        for i in range(1, options.users + 1)
+    ]
+    for ev_id, org_id, top_up in users:
+        clients.send("register_user", f"operator:{org_id}", {
+            "ev_id": ev_id, "public_key": clients.keys[f"user:{ev_id}"][1].hex()})
+        clients.send("top_up", f"operator:{org_id}", {"ev_id": ev_id, "amount_fen": top_up})
+        hub_x, hub_y = user_rng.choice(tianjin.SUBWAY_STATIONS_M)
+        homes[ev_id] = (hub_x + user_rng.between(-500, 500), hub_y + user_rng.between(-500, 500))
+    return homes
+
+
+def _free_pile(state: State, station_id: str, claimed: set[str], pile_type: str = "") -> int | None:
+    """The lowest-numbered pile of a station (of ``pile_type`` if given) that nobody holds."""
+    for index, pile in enumerate(state.stations[station_id].piles):
+        key = pile_key(station_id, index)
+        if key not in state.busy_piles and key not in claimed and pile_type in ("", pile.pile_type):
+            return index
+    return None
+
+
+def _blocks_needed(energy_wh: int, power_w: int, interval_s: int) -> int:
+    """Blocks a pile of ``power_w`` needs to deliver ``energy_wh`` (at least one)."""
+    energy_ws = energy_wh * 3600
+    return max(1, -(-energy_ws // (power_w * interval_s)))
+
+
+def run_demo(
+    options: DemoOptions = DemoOptions(),
+    progress: Callable[[int, int], None] | None = None,
+) -> DemoRun:
+    """Produce the demo chain: registrations, the Table 2 car, then the fleet's day of charging."""
+    rng = Rng(options.seed, "tianjin")
+    keys = _keys(options.seed, _authors(options))
+    config = build_config(options, keys)
+    genesis, tip = genesis_block(config)
+    clients = _Clients(config.chain_id, keys)
+    blocks = [genesis]
+    events: dict[int, list[tuple]] = defaultdict(list)
+    rejected: list[tuple[int, str, str]] = []
+    table2_balance: dict[str, int] = {}
+    table2: list[tuple[str, int]] = []
+    quality = {}
+    homes: dict[str, tuple[int, int]] = {}
+    plan_rng, charge_rng = rng.fork("plan"), rng.fork("charges")
+
+    events[TABLE2_FIRST_BLOCK].append(("table2", 0))
+    for i in range(1, options.users + 1):
+        for _ in range(plan_rng.between(1, 3)):
+            events[plan_rng.between(3, max(3, options.blocks - 24))].append(("start", f"EV{i:04d}"))
+
+    for height in range(1, options.blocks + 1):
+        state = tip.state
+        clients.start_block(state)
+        opened: list[tuple[str, str, int, int]] = []
+        if height == 1:
+            homes = _registrations(clients, rng, options)
+        claimed: set[str] = set()
+        starting: set[str] = set()
+        for event in sorted(events.pop(height, []), key=lambda e: (e[0] != "table2", repr(e))):
+            kind = event[0]
+            if kind == "table2":
+                op = tianjin.TIANJIN_OPERATORS[event[1]]
+                station_id, pile = next(
+                    (sid, p) for sid in sorted(state.stations)
+                    if state.stations[sid].org_id == op.org_id
+                    and (p := _free_pile(state, sid, claimed, "DC")) is not None
+                )
+                claimed.add(pile_key(station_id, pile))
+                table2_balance[op.org_id] = state.accounts[account_of_user(TABLE2_EV)]
+                session_id = f"{TABLE2_EV}-T2-{op.org_id}"
+                clients.send("start_charging", f"user:{TABLE2_EV}", {
+                    "session_id": session_id, "station_id": station_id, "pile": pile,
+                    "price_id": tianjin.TABLE2_PRICE_ID})
+                opened.append((session_id, "table2", tianjin.TABLE2_ENERGY_WH, 0))
+            elif kind == "start":
+                ev_id = event[1]
+                if ev_id in starting or any(s.ev_id == ev_id and s.status != SESSION_SETTLED
+                                            for s in state.sessions.values()):
+                    events[height + 6].append(event)  # still charging: try again later
+                    continue
+                x, y = homes[ev_id]
+                offers = recommend_stations(state, x, y, max_distance_m=1500, limit=3)
+                if not offers:
+                    events[height + 3].append(event)
+                    continue
+                station_id = charge_rng.choice(offers).station_id
+                pile = _free_pile(state, station_id, claimed)
+                if pile is None:
+                    events[height + 1].append(event)
+                    continue
+                claimed.add(pile_key(station_id, pile))
+                starting.add(ev_id)
+                session_id = f"{ev_id}-{height}"
+                clients.send("start_charging", f"user:{ev_id}", {
+                    "session_id": session_id, "station_id": station_id,
+                    "pile": pile, "price_id": tianjin.TABLE2_PRICE_ID})
+                opened.append((session_id, "fleet", charge_rng.between(5_000, 45_000),
+                               charge_rng.below(500_000)))
+            elif kind == "settle":
+                _, session_id, energy_wh, meter_start = event
+                session = state.sessions[session_id]
+                station = state.stations[session.station_id]
+                power = station.piles[session.pile].power_w
+                if meter_start % 5 == 4:  # one session in five reports power x duration (formula 6)
+                    body = {"session_id": session_id, "power_w": power,
+                            "duration_s": energy_wh * 3600 // power}
+                else:
+                    body = {"session_id": session_id, "meter_start_wh": meter_start,
+                            "meter_stop_wh": meter_start + energy_wh}
+                clients.send("settle_charging", f"node:{station.node_id}", body)
+            elif kind == "rate":
+                session = state.sessions[event[1]]
+                q = quality.setdefault(session.station_id, 2 + charge_rng.below(3))
+                rating = min(5, max(1, q + charge_rng.between(-1, 1)))
+                clients.send("rate_station", f"user:{session.ev_id}",
+                             {"session_id": session.session_id, "rating": rating})
+        node_key = keys[f"node:{scheduled_proposer(state, height)[1]}"][0]
+        block, tip, failed = build_block(tip, clients.pending, node_key)
+        blocks.append(block)
+        rejected += [(height, tx.kind, error.code) for tx, error in failed]
+        after = tip.state
+        for session_id, purpose, energy_wh, meter_start in opened:
+            session = after.sessions.get(session_id)
+            if session is None:
+                continue
+            power = after.stations[session.station_id].piles[session.pile].power_w
+            done = height + _blocks_needed(energy_wh, power, options.block_interval_s)
+            events[done].append(("settle", session_id, energy_wh, meter_start))
+        for tx in block.transactions:
+            if tx.kind != "settle_charging":
+                continue
+            session = after.sessions[tx.body["session_id"]]
+            if session.ev_id == TABLE2_EV:
+                org_index = [o.org_id for o in tianjin.TIANJIN_OPERATORS].index(
+                    after.stations[session.station_id].org_id)
+                org_id = tianjin.TIANJIN_OPERATORS[org_index].org_id
+                table2.append((org_id, after.accounts[account_of_user(TABLE2_EV)]
+                               - table2_balance[org_id]))
+                if org_index + 1 < len(tianjin.TIANJIN_OPERATORS):
+                    events[height + 1].append(("table2", org_index + 1))
+            elif charge_rng.chance(4, 5):
+                events[height + 1].append(("rate", session.session_id))
+        if progress is not None:
+            progress(height, options.blocks)
+    return DemoRun(options, config, tuple(blocks), tip, tuple(rejected), tuple(table2))
+
+
+def demo_report(run: DemoRun, db_path: Path, *, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Store the chain, re-validate it from the file, and assemble the (deterministic) report."""
+    save_chain(db_path, run.config, run.blocks)
+    config, blocks, hashes = load_chain(db_path)
+    validation, replayed = validate_chain(config, blocks, hashes)
+    state = run.tip.state
+    profiles = {op.org_id: op for op in tianjin.TIANJIN_OPERATORS}
+    table2 = []
+    for org_id, change in run.table2:
+        op = profiles[org_id]
+        paper = tianjin.TABLE2_PAPER_BALANCE_FEN[org_id]
+        table2.append({
+            "operator": op.english_name,
+            "electricity_yuan_per_kwh": format_yuan(op.electricity_fen_per_kwh),
+            "service_yuan_per_kwh": format_yuan(op.service_fen_per_kwh),
+            "energy_kwh": f"{tianjin.TABLE2_ENERGY_WH // 1000}.{tianjin.TABLE2_ENERGY_WH % 1000 // 100}",
+            "balance_change_yuan": format_yuan(change),
+            "paper_yuan": format_yuan(paper),
+            "matches_paper": change == paper,
+        })
+    sessions = list(state.sessions.values())
+    settled = [s for s in sessions if s.status == SESSION_SETTLED]
+    proposers = Counter(b.header.proposer for b in run.blocks[1:])
+    names = {op.org_id: op.english_name for op in state.operators.values()}
+    return {
+        "scenario": {
+            "seed": run.options.seed,
+            "users": run.options.users + 1,
+            "block_interval_s": run.options.block_interval_s,
+            "commission_bp": run.options.commission_bp,
+            "operators": [
+                {"operator": op.english_name, "stations": op.stations,
+                 "nodes": [_node_id(n) for n in op.node_numbers]}
+                for op in tianjin.TIANJIN_OPERATORS
+            ],
+        },
+        "chain": {
+            "file": str(db_path),
+            "chain_id": run.config.chain_id,
+            "genesis_hash": header_hash(run.blocks[0].header).hex(),
+            "tip_hash": run.tip.hash.hex(),
+            "blocks": len(run.blocks),
+            "transactions": sum(len(b.transactions) for b in run.blocks),
+            "rejected_by_code": dict(sorted(Counter(code for _, _, code in run.rejected).items())),
+            "blocks_by_proposer": {names[k]: v for k, v in sorted(proposers.items(),
+                                                                   key=lambda kv: names[kv[0]])},
+        },
+        "table2": table2,
+        "sessions": {
+            "opened": len(sessions),
+            "settled": len(settled),
+            "rated": sum(1 for s in settled if s.rating),
+            "energy_kwh": format_hundredths(sum(s.energy_ws for s in settled) // 36_000),
+        },
+        "revenue_yuan": {
+            account: format_yuan(balance)
+            for account, balance in sorted(state.accounts.items())
+            if not account.startswith("user:")
+        },
+        "invariants": check_invariants(state, run.blocks),
+        "revalidation": {
+            "ok": validation.ok,
+            "blocks_checked": validation.blocks_checked,
+            "tip_hash": validation.tip_hash,
+            "same_tip_as_built": replayed.hash == run.tip.hash,
+            "first_error": validation.first_error,
+        },
+    }

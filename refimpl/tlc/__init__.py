@@ -1,0 +1,1 @@
+"""Running TLC on the spec/ models."""
