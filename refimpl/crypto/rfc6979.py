@@ -57,5 +57,5 @@ def rfc6979_nonces(x: int, h1: bytes, q: int, mac: Mac, mac_size: int) -> Iterat
         candidate = bits2int(t, qlen)
         if 1 <= candidate < q:
             yield candidate
-        k = mac(k, v + b"\x01")
+        k = mac(k, v + b"\x00")
         v = mac(k, v)
