@@ -1,0 +1,173 @@
+"""apply_transaction: authentication, nonces, registry rules; rejected input leaves state untouched."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import CHAIN_ID, keypair, public_hex
+from refimpl.chain.transaction import make_transaction, signing_bytes
+from refimpl.encoding import canonical_bytes
+from refimpl.errors import ERROR_CODES, ChargeChainError
+from refimpl.ledger.apply import TX_KINDS, apply_transaction
+from refimpl.ledger.state import ADMIN, state_root
+
+
+def _rejects(world, tx, code):
+    """Applying ``tx`` raises ``code`` and the state's bytes are unchanged."""
+    before = canonical_bytes(world.state)
+    with pytest.raises(ChargeChainError) as caught:
+        apply_transaction(world.state, tx)
+    assert caught.value.code == code, caught.value.describe()
+    assert caught.value.code in ERROR_CODES
+    assert canonical_bytes(world.state) == before
+    return caught.value
+
+
+def test_every_kind_has_a_role_and_handler():
+    """The dispatcher knows nine kinds, each sent by one role."""
+    assert set(TX_KINDS) == {"register_operator", "register_supplier", "register_station",
+                             "register_user", "set_tariff", "top_up", "start_charging",
+                             "settle_charging", "rate_station"}
+    assert {k.role for k in TX_KINDS.values()} == {"admin", "operator", "user", "node"}
+
+
+def test_signature_must_be_the_authors(world):
+    """Signed with another key -> E_TX_SIGNATURE; unsigned -> E_TX_SIGNATURE."""
+    body = {"supplier_id": "S", "name": "Grid"}
+    _rejects(world, world.tx("register_supplier", ADMIN, body, signer="operator:ALPHA"),
+             "E_TX_SIGNATURE")
+    unsigned = make_transaction(CHAIN_ID, "register_supplier", ADMIN, 0, body, None)
+    _rejects(world, unsigned, "E_TX_SIGNATURE")
+
+
+def test_signed_bytes_cover_every_field(world):
+    """Changing the body after signing breaks the signature."""
+    tx = world.tx("register_supplier", ADMIN, {"supplier_id": "S", "name": "Grid"})
+    forged = make_transaction(CHAIN_ID, "register_supplier", ADMIN, 0,
+                              {"supplier_id": "S2", "name": "Grid"}, None)
+    import attrs
+    _rejects(world, attrs.evolve(forged, signature=tx.signature), "E_TX_SIGNATURE")
+    assert signing_bytes(tx) != signing_bytes(forged)
+
+
+def test_nonce_must_be_next(world):
+    """Replays and gaps are refused: the nonce is the author's count of applied transactions."""
+    body = {"supplier_id": "S", "name": "Grid"}
+    tx = world.tx("register_supplier", ADMIN, body)
+    world.state = apply_transaction(world.state, tx)
+    error = _rejects(world, tx, "E_TX_NONCE")
+    assert (error.expected, error.received) == (1, 0)
+    _rejects(world, world.tx("register_supplier", ADMIN, {"supplier_id": "T", "name": "x"},
+                             nonce=5), "E_TX_NONCE")
+
+
+def test_wrong_chain_kind_role_author(world):
+    """Chain id, kind, role and author are checked before anything else."""
+    body = {"supplier_id": "S", "name": "Grid"}
+    other_chain = make_transaction("other", "register_supplier", ADMIN, 0, body, keypair(ADMIN)[0])
+    _rejects(world, other_chain, "E_TX_FIELD")
+    _rejects(world, world.tx("mint_money", ADMIN, body), "E_TX_KIND")
+    _rejects(world, world.tx("register_supplier", "operator:ALPHA", body), "E_TX_AUTHOR")
+    _rejects(world, world.tx("register_supplier", "admin:x", body), "E_TX_AUTHOR")
+    _rejects(world, world.tx("start_charging", "user:NOBODY", {}), "E_TX_AUTHOR")
+
+
+@pytest.mark.parametrize(("kind", "author", "body", "code"), [
+    ("register_station", "operator:ALPHA", {"station_id": "X", "node_id": "B1",
+                                            "supplier_id": "GRID", "x_m": 0, "y_m": 0,
+                                            "piles": [{"type": "AC", "power_w": 7000}]},
+     "E_UNKNOWN_NODE"),
+    ("register_station", "operator:ALPHA", {"station_id": "X", "node_id": "A1",
+                                            "supplier_id": "NOPE", "x_m": 0, "y_m": 0,
+                                            "piles": [{"type": "AC", "power_w": 7000}]},
+     "E_UNKNOWN_SUPPLIER"),
+    ("register_station", "operator:ALPHA", {"station_id": "X", "node_id": "A1",
+                                            "supplier_id": "GRID", "x_m": 0, "y_m": 0,
+                                            "piles": []}, "E_TX_FIELD"),
+    ("register_station", "operator:ALPHA", {"station_id": "X", "node_id": "A1",
+                                            "supplier_id": "GRID", "x_m": 0, "y_m": 0,
+                                            "piles": [{"type": "XX", "power_w": 7000}]},
+     "E_TX_FIELD"),
+    ("register_station", "operator:ALPHA", {"station_id": "ALPHA-S1", "node_id": "A1",
+                                            "supplier_id": "GRID", "x_m": 0, "y_m": 0,
+                                            "piles": [{"type": "AC", "power_w": 7000}]},
+     "E_DUPLICATE"),
+    ("register_user", "operator:ALPHA", {"ev_id": "EV1", "public_key": public_hex("user:EV1")},
+     "E_DUPLICATE"),
+    ("register_user", "operator:ALPHA", {"ev_id": "EV9", "public_key": "04zz"}, "E_TX_FIELD"),
+    ("top_up", "operator:BETA", {"ev_id": "EV1", "amount_fen": 100}, "E_TX_AUTHOR"),
+    ("top_up", "operator:ALPHA", {"ev_id": "EV1", "amount_fen": 0}, "E_TX_FIELD"),
+    ("top_up", "operator:ALPHA", {"ev_id": "EV1", "amount_fen": True}, "E_TX_FIELD"),
+    ("top_up", "operator:ALPHA", {"ev_id": "NOPE", "amount_fen": 5}, "E_UNKNOWN_USER"),
+    ("set_tariff", "operator:ALPHA", {"price_id": "P", "electricity_fen_per_kwh": -1,
+                                      "service_fen_per_kwh": 0}, "E_TX_FIELD"),
+    ("set_tariff", "operator:ALPHA", {"price_id": "P|Q", "electricity_fen_per_kwh": 1,
+                                      "service_fen_per_kwh": 0}, "E_TX_FIELD"),
+    ("start_charging", "user:EV1", {"session_id": "s", "station_id": "NOPE", "pile": 0,
+                                    "price_id": "PEAK"}, "E_UNKNOWN_STATION"),
+    ("start_charging", "user:EV1", {"session_id": "s", "station_id": "ALPHA-S1", "pile": 2,
+                                    "price_id": "PEAK"}, "E_UNKNOWN_PILE"),
+    ("start_charging", "user:EV1", {"session_id": "s", "station_id": "ALPHA-S1", "pile": 0,
+                                    "price_id": "OFFPEAK"}, "E_UNKNOWN_TARIFF"),
+    ("start_charging", "user:EV1", {"session_id": "s", "station_id": "ALPHA-S1", "pile": "0",
+                                    "price_id": "PEAK"}, "E_TX_FIELD"),
+    ("settle_charging", "node:A1", {"session_id": "none", "meter_start_wh": 0,
+                                    "meter_stop_wh": 1}, "E_UNKNOWN_SESSION"),
+    ("register_operator", "admin", {"org_id": "ALPHA", "english_name": "New",
+                                    "admin_key": public_hex("x"),
+                                    "nodes": [{"node_id": "Z1", "public_key": public_hex("z")}]},
+     "E_DUPLICATE"),
+    ("register_operator", "admin", {"org_id": "DELTA", "english_name": "GAMMA GRID",
+                                    "admin_key": public_hex("x"),
+                                    "nodes": [{"node_id": "Z1", "public_key": public_hex("z")}]},
+     "E_DUPLICATE"),
+    ("register_operator", "admin", {"org_id": "DELTA", "english_name": "Delta",
+                                    "admin_key": public_hex("x"),
+                                    "nodes": [{"node_id": "A1", "public_key": public_hex("z")}]},
+     "E_DUPLICATE"),
+])
+def test_registry_and_contract_errors(market, kind, author, body, code):
+    """Each malformed or disallowed call gets its stable code and changes nothing."""
+    _rejects(market, market.tx(kind, author, body), code)
+
+
+def test_pile_busy_and_session_ids_unique(market):
+    """An open session holds its pile; session ids are never reused."""
+    market.apply("start_charging", "user:EV1", {"session_id": "s", "station_id": "ALPHA-S1",
+                                                "pile": 0, "price_id": "PEAK"})
+    _rejects(market, market.tx("start_charging", "user:EV2", {
+        "session_id": "t", "station_id": "ALPHA-S1", "pile": 0, "price_id": "PEAK"}), "E_PILE_BUSY")
+    _rejects(market, market.tx("start_charging", "user:EV2", {
+        "session_id": "s", "station_id": "ALPHA-S1", "pile": 1, "price_id": "PEAK"}), "E_DUPLICATE")
+
+
+def test_a_new_member_joins_the_schedule(market):
+    """register_operator adds the member, its nodes and its account."""
+    market.apply("register_operator", ADMIN, {
+        "org_id": "DELTA", "english_name": "Delta", "admin_key": public_hex("operator:DELTA"),
+        "nodes": [{"node_id": "D1", "public_key": public_hex("node:D1")},
+                  {"node_id": "D2", "public_key": public_hex("node:D2")}]})
+    state = market.state
+    assert state.operators["DELTA"].nodes == ("D1", "D2")
+    assert state.nodes["D1"].master and not state.nodes["D2"].master
+    assert state.accounts["operator:DELTA"] == 0
+
+
+def test_accepted_transactions_change_the_state_root(market):
+    """Every applied transaction is a ledger update: nonce and counters move, root changes."""
+    root = state_root(market.state)
+    updates = market.state.ledger_updates
+    market.apply("top_up", "operator:ALPHA", {"ev_id": "EV1", "amount_fen": 1})
+    assert state_root(market.state) != root
+    assert market.state.ledger_updates == updates + 1
+    assert market.state.minted_fen == 2 * 50_000 + 1
+
+
+def test_floats_never_reach_the_ledger(market):
+    """A float cannot be signed, and an unsigned transaction carrying one is refused typed."""
+    body = {"session_id": "s", "station_id": "ALPHA-S1", "pile": 0.0, "price_id": "PEAK"}
+    with pytest.raises(ChargeChainError) as caught:
+        market.tx("start_charging", "user:EV1", body)
+    assert caught.value.code == "E_ENCODING"
+    smuggled = make_transaction(CHAIN_ID, "start_charging", "user:EV1", 0, body, None)
+    _rejects(market, smuggled, "E_ENCODING")
