@@ -60,7 +60,7 @@ def test_a_minting_ledger_breaks_conservation(monkeypatch):
     monkeypatch.setattr(settlement_conservation, "apply_transfers", minting)
     result = discharge(_obligation("settlement_conserves_money_meter"))
     assert result.verdict == "counterexample"
-    assert any(int(v) > 0 for k, v in result.counterexample.items() if "price" in k)
+    assert any(int(v) > 0 for k, v in result.counterexample.items() if "fen_per_kwh" in k)
 
 
 def test_a_rounding_that_truncates_is_caught(monkeypatch):
