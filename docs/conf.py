@@ -289,6 +289,41 @@ def _gen_lowering() -> None:
     _write("lowering.md", text)
 
 
+def _gen_obligations() -> None:
+    """The z3 obligations: name and statement, in the order ``chargechain prove`` runs them."""
+    from chargechain_proofs import OBLIGATIONS
+
+    rows = [[f"`{o.name}`", _cell(o.statement), f"`{o.build.__module__}`"] for o in OBLIGATIONS]
+    text = _banner("chargechain_proofs.OBLIGATIONS")
+    text += _table(["Obligation", "Statement", "Module"], rows)
+    _write("obligations.md", text)
+
+
+def _gen_tests() -> None:
+    """The test modules of tests/ with the first line of their docstrings."""
+    import ast
+
+    rows = []
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except SyntaxError:
+            rows.append([f"`tests/{path.name}`", "(does not parse)", "?"])
+            continue
+        doc = (ast.get_docstring(tree) or "").strip().splitlines()
+        count = sum(1 for node in ast.walk(tree)
+                    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                    and node.name.startswith("test_"))
+        machines = sum(1 for node in ast.walk(tree) if isinstance(node, ast.ClassDef)
+                       and any(getattr(b, "id", "") == "RuleBasedStateMachine" for b in node.bases))
+        if machines:
+            count = f"{count} + {machines} state machine" + ("s" if machines > 1 else "")
+        rows.append([f"`tests/{path.name}`", _cell(doc[0] if doc else ""), str(count)])
+    text = _banner("the docstrings of tests/test_*.py")
+    text += _table(["Module", "What it tests", "Test functions"], rows)
+    _write("tests.md", text)
+
+
 #: Commands the CLI page documents by hand; anything else registered is still listed.
 CLI_COMMANDS = ("demo", "validate", "bills", "prove", "bench", "spec")
 
@@ -370,6 +405,8 @@ def generate() -> None:
     _gen_records()
     _gen_lowering()
     _gen_worked_example()
+    _gen_obligations()
+    _gen_tests()
     _gen_cli()
     _gen_api()
 

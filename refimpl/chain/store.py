@@ -50,7 +50,7 @@ def load_chain(path: Path) -> tuple[GenesisConfig, list[Block], list[bytes]]:
     if not path.is_file():
         raise ChargeChainError("E_STORE", "no chain file", field="path", received=str(path))
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
             meta = dict(db.execute("SELECT key, value FROM meta"))
             rows = db.execute("SELECT height, hash, block FROM blocks ORDER BY height").fetchall()
@@ -62,9 +62,33 @@ def load_chain(path: Path) -> tuple[GenesisConfig, list[Block], list[bytes]]:
     if meta.get("format") != FORMAT:
         raise ChargeChainError("E_STORE", "unknown store format", field="format",
                                expected=FORMAT, received=meta.get("format"))
-    config = config_from_plain(json.loads(meta["genesis"]))
+    if "genesis" not in meta:
+        raise ChargeChainError("E_STORE", "the store has no genesis configuration",
+                               field="meta.genesis")
+    config = config_from_plain(_json(meta["genesis"], "meta.genesis"))
     if [row[0] for row in rows] != list(range(len(rows))):
         raise ChargeChainError("E_STORE", "block heights are not 0..n-1", field="height")
-    blocks = [block_from_plain(json.loads(row[2])) for row in rows]
-    hashes = [bytes.fromhex(row[1]) for row in rows]
+    blocks = [block_from_plain(_json(row[2], f"blocks[{row[0]}]")) for row in rows]
+    hashes = [_hash(row[1], f"blocks[{row[0]}].hash") for row in rows]
     return config, blocks, hashes
+
+
+def _json(data: str | bytes, field: str) -> object:
+    """Parse stored JSON text; anything else is E_DECODING naming the row."""
+    try:
+        return json.loads(data)
+    except (ValueError, TypeError) as error:
+        raise ChargeChainError("E_DECODING", f"stored JSON does not parse: {error}",
+                               field=field) from None
+
+
+def _hash(text: object, field: str) -> bytes:
+    """A stored hash: 64 hex digits."""
+    try:
+        digest = bytes.fromhex(text)  # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        digest = b""
+    if len(digest) != 32:
+        raise ChargeChainError("E_DECODING", "a stored hash is 64 hex digits", field=field,
+                               received=text)
+    return digest

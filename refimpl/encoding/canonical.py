@@ -62,10 +62,23 @@ def fraction_from_str(text: str, field: str = "fraction") -> Fraction:
     return value
 
 
+def _text(value: str, path: str) -> str:
+    """A string that has a UTF-8 form (no lone surrogates), else E_ENCODING."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ChargeChainError("E_ENCODING", "text with a lone surrogate has no canonical form",
+                               field=path, expected="valid Unicode text",
+                               received=value.encode("utf-8", "backslashreplace").decode()) from None
+    return value
+
+
 def to_plain(value: Any, path: str = "$") -> Any:
     """Lower ``value`` to plain JSON data, rejecting floats and unknown types (E_ENCODING)."""
-    if value is None or isinstance(value, (bool, str)):
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, str):
+        return _text(value, path)
     if isinstance(value, int):
         if abs(value) > MAX_SAFE_INTEGER:
             raise ChargeChainError("E_ENCODING", "integer outside the exact JSON range",
@@ -93,7 +106,7 @@ def to_plain(value: Any, path: str = "$") -> Any:
             if not isinstance(key, str):
                 raise ChargeChainError("E_ENCODING", "object keys must be strings",
                                        field=path, expected="str", received=key)
-            out[key] = to_plain(item, f"{path}.{key}")
+            out[_text(key, path)] = to_plain(item, f"{path}.{key}")
         return out
     if isinstance(value, (list, tuple)):
         return [to_plain(item, f"{path}[{i}]") for i, item in enumerate(value)]
