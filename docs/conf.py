@@ -8,7 +8,7 @@ into ``docs/_generated/`` (git-ignored), so that the documentation cannot drift 
 implementation:
 
 * ``error-codes.md``: :data:`refimpl.errors.ERROR_CODES` and the modules that raise each code;
-* ``tx-kinds.md``: :data:`refimpl.ledger.apply.TX_KINDS` (kind, author role, summary, handler);
+* ``tx-kinds.md``: :data:`refimpl.contracts.dispatch.TX_KINDS` (kind, author role, summary, handler);
 * ``params.md``: the consortium parameters and their defaults (:class:`refimpl.ledger.records.Params`);
 * ``records.md``: the fields of the transaction, block header, block and state records;
 * ``worked-example.md``: the canonical bytes, signature and SM3 id of one real transaction;
@@ -149,7 +149,7 @@ def _gen_error_codes() -> None:
 
 def _gen_tx_kinds() -> None:
     """The transaction-kind table: kind, author role, summary, handler module:function."""
-    from refimpl.ledger.apply import TX_KINDS
+    from refimpl.contracts.dispatch import TX_KINDS
 
     rows = []
     for kind, definition in TX_KINDS.items():
@@ -158,7 +158,7 @@ def _gen_tx_kinds() -> None:
         label = f"{handler.__module__}:{handler.__qualname__}"
         rows.append([f"`{kind}`", f"`{definition.role}`", _cell(definition.summary),
                      f"{{py:func}}`{label} <{target}>`"])
-    text = _banner("refimpl.ledger.apply.TX_KINDS")
+    text = _banner("refimpl.contracts.dispatch.TX_KINDS")
     text += _table(["Kind", "Author role", "Summary", "Handler (module:function)"], rows)
     _write("tx-kinds.md", text)
 
@@ -186,7 +186,7 @@ def _gen_records() -> None:
     import attrs
 
     from refimpl.chain.block import Block, BlockHeader
-    from refimpl.chain.transaction import Transaction
+    from refimpl.ledger.transaction import Transaction
     from refimpl.ledger.records import Session
     from refimpl.ledger.state import State
 
@@ -218,7 +218,7 @@ def _wrap_hex(text: str, width: int = 64) -> str:
 def _gen_worked_example() -> None:
     """One real set_tariff transaction: its bytes, signature, id and one-leaf Merkle root."""
     from refimpl.chain.merkle import leaf_hash, merkle_root
-    from refimpl.chain.transaction import make_transaction, signing_bytes, tx_id
+    from refimpl.ledger.transaction import make_transaction, signing_bytes, tx_id
     from refimpl.crypto import sm2_keypair_from_seed, sm2_za, sm3
     from refimpl.encoding import canonical_bytes
 

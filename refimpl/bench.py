@@ -8,9 +8,9 @@ from collections.abc import Callable
 from refimpl.chain.block import tx_root
 from refimpl.crypto import HAS_OPENSSL_SM3, sm3
 from refimpl.encoding import canonical_bytes
-from refimpl.ledger.apply import apply_transaction, begin_block
+from refimpl.contracts.dispatch import apply_transaction, begin_block
 from refimpl.chain.genesis import genesis_state
-from refimpl.chain.transaction import Transaction
+from refimpl.ledger.transaction import Transaction
 from refimpl.ledger.state import State
 from refimpl.scenario.demo import DemoOptions, DemoRun, run_demo
 

@@ -10,9 +10,9 @@ import pytest
 
 from refimpl.chain.block import genesis_block
 from refimpl.chain.genesis import GenesisConfig, Member
-from refimpl.chain.transaction import Transaction, make_transaction
+from refimpl.ledger.transaction import Transaction, make_transaction
 from refimpl.crypto import sm2_keypair_from_seed
-from refimpl.ledger.apply import apply_transaction, begin_block
+from refimpl.contracts.dispatch import apply_transaction, begin_block
 from refimpl.ledger.records import Params
 from refimpl.ledger.state import ADMIN, State
 

@@ -21,12 +21,12 @@ from refimpl.chain.block import (
     check_block,
     genesis_block,
 )
-from refimpl.chain.transaction import make_transaction
+from refimpl.ledger.transaction import make_transaction
 from refimpl.chain.validate import validate_chain
 from refimpl.crypto import sm2_sign, sm2_verify
 from refimpl.encoding import canonical_bytes, to_plain
 from refimpl.errors import ChargeChainError
-from refimpl.ledger.apply import apply_transaction, begin_block
+from refimpl.contracts.dispatch import apply_transaction, begin_block
 from refimpl.ledger.records import Params
 from refimpl.ledger.state import ADMIN
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from conftest import CHAIN_ID, keypair, public_hex
-from refimpl.chain.transaction import make_transaction, signing_bytes
+from refimpl.ledger.transaction import make_transaction, signing_bytes
 from refimpl.encoding import canonical_bytes
 from refimpl.errors import ERROR_CODES, ChargeChainError
-from refimpl.ledger.apply import TX_KINDS, apply_transaction
+from refimpl.contracts.dispatch import TX_KINDS, apply_transaction
 from refimpl.ledger.state import ADMIN, state_root
 
 

@@ -14,11 +14,11 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from conftest import CHAIN_ID, MEMBERS, keypair, make_config, public_hex
 from refimpl.chain.block import build_block, check_block, genesis_block, scheduled_proposer
-from refimpl.chain.transaction import make_transaction
+from refimpl.ledger.transaction import make_transaction
 from refimpl.chain.validate import validate_chain
 from refimpl.encoding import canonical_bytes
 from refimpl.errors import ERROR_CODES, ChargeChainError
-from refimpl.ledger.apply import apply_transaction, begin_block
+from refimpl.contracts.dispatch import apply_transaction, begin_block
 from refimpl.ledger.invariants import check_invariants, money_is_conserved
 from refimpl.ledger.state import ADMIN
 

@@ -13,7 +13,7 @@ from conftest import CHAIN_ID, keypair, make_config, public_hex
 
 from refimpl.chain.block import build_block, genesis_block
 from refimpl.chain.store import load_chain, save_chain
-from refimpl.chain.transaction import make_transaction
+from refimpl.ledger.transaction import make_transaction
 from refimpl.chain.validate import validate_chain
 from refimpl.encoding import to_plain
 from refimpl.errors import ChargeChainError

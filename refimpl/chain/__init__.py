@@ -1,1 +1,1 @@
-"""Chain layer: transactions, Merkle roots, blocks, genesis, validation and the SQLite store."""
+"""Chain layer: Merkle roots, blocks, genesis, validation and the SQLite store."""

@@ -9,12 +9,12 @@ import attrs
 
 from refimpl.chain.genesis import GenesisConfig, genesis_state
 from refimpl.chain.merkle import merkle_root
-from refimpl.chain.transaction import Transaction, transaction_from_plain
+from refimpl.ledger.transaction import Transaction, transaction_from_plain
 from refimpl.consensus.schedule import company_order, proposer
 from refimpl.crypto import sm2_sign, sm2_verify, sm3
 from refimpl.encoding import canonical_bytes, to_plain
 from refimpl.errors import ChargeChainError
-from refimpl.ledger.apply import apply_transaction, apply_transactions, begin_block
+from refimpl.contracts.dispatch import apply_transaction, apply_transactions, begin_block
 from refimpl.ledger.state import State, state_root
 
 __all__ = [

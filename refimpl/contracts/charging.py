@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from refimpl.chain.transaction import Transaction
+from refimpl.ledger.transaction import Transaction
 from refimpl.contracts import fields
 from refimpl.contracts.credit import credit_award, may_start_charging, record_award
 from refimpl.contracts.evaluation import endorsement_experience, update_evaluation

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from refimpl.chain.transaction import Transaction
+from refimpl.ledger.transaction import Transaction
 from refimpl.contracts import fields
 from refimpl.errors import ChargeChainError
 from refimpl.ledger.accounts import mint

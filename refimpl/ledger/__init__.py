@@ -1,1 +1,1 @@
-"""Ledger layer: the immutable state, balances and the transaction dispatcher."""
+"""Ledger layer: the immutable state, its records, transactions and balance transfers."""

@@ -23,7 +23,7 @@ from refimpl.chain.block import (
 )
 from refimpl.chain.genesis import GenesisConfig, Member
 from refimpl.chain.store import load_chain, save_chain
-from refimpl.chain.transaction import Transaction, make_transaction
+from refimpl.ledger.transaction import Transaction, make_transaction
 from refimpl.chain.validate import validate_chain
 from refimpl.contracts.queries import recommend_stations
 from refimpl.crypto import sm2_keypair_from_seed
@@ -38,7 +38,7 @@ __all__ = ["DemoOptions", "DemoRun", "run_demo", "demo_report", "format_yuan"]
 DC_POWER_W = 60_000
 AC_POWER_W = 7_000
 TABLE2_EV = "QCCF-0001"  # the Qichen Chenfeng car of 004's Table 2
-TABLE2_FIRST_BLOCK = 97  # 08:05, peak hours
+TABLE2_FIRST_BLOCK = 3  # right after registration (block 1); the tariff is the peak one
 
 
 @attrs.frozen

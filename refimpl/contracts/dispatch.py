@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 
 import attrs
 
-from refimpl.chain.transaction import Transaction, signing_bytes
+from refimpl.ledger.transaction import Transaction, signing_bytes
 from refimpl.contracts import charging, registry
 from refimpl.crypto import sm2_verify
 from refimpl.errors import ChargeChainError

@@ -1,0 +1,249 @@
+"""The ``chargechain`` command line: help, prove, bench, bills and typed errors (exit status 2)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import CHAIN_ID, keypair, make_config, public_hex
+
+from refimpl.chain.block import build_block, genesis_block
+from refimpl.chain.store import save_chain
+from refimpl.ledger.transaction import make_transaction
+from refimpl.ledger.state import ADMIN
+
+COMMANDS = ("demo", "validate", "bills", "prove", "bench")
+GENESIS_TIME = 1_700_000_000
+
+
+def chargechain() -> str:
+    script = Path(sys.executable).with_name("chargechain")
+    return str(script) if script.exists() else shutil.which("chargechain")
+
+
+def run(args: list[str], *, module: bool = False) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "refimpl"] if module else [chargechain()]
+    env = {**os.environ, "COLUMNS": "300", "NO_COLOR": "1"}
+    return subprocess.run(command + args, capture_output=True, text=True, env=env, timeout=300)
+
+
+def assert_typed_failure(proc: subprocess.CompletedProcess, code: str) -> None:
+    """Exit status 2, the error code on standard error, and no Python traceback."""
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert code in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def tx(kind, author, nonce, body):
+    return make_transaction(CHAIN_ID, kind, author, nonce, body, keypair(author)[0])
+
+
+@pytest.fixture(scope="module")
+def chain_file(tmp_path_factory) -> Path:
+    """A small stored chain in which EV1 (of ALPHA) charged 2 kWh at GAMMA-S1."""
+    batches = {
+        1: ("A1", [
+            tx("register_supplier", ADMIN, 0, {"supplier_id": "GRID", "name": "Grid Co"}),
+            tx("set_tariff", "operator:GAMMA", 0, {"price_id": "PEAK",
+                                                   "electricity_fen_per_kwh": 141,
+                                                   "service_fen_per_kwh": 60}),
+            tx("register_station", "operator:GAMMA", 1, {
+                "station_id": "GAMMA-S1", "node_id": "G1", "supplier_id": "GRID", "x_m": 0,
+                "y_m": 0, "piles": [{"type": "DC", "power_w": 60_000}]}),
+            tx("register_user", "operator:ALPHA", 0, {"ev_id": "EV1",
+                                                      "public_key": public_hex("user:EV1")}),
+            tx("top_up", "operator:ALPHA", 1, {"ev_id": "EV1", "amount_fen": 10_000}),
+        ]),
+        2: ("B1", [tx("start_charging", "user:EV1", 0, {"session_id": "s1",
+                                                         "station_id": "GAMMA-S1", "pile": 0,
+                                                         "price_id": "PEAK"})]),
+        3: ("G1", [tx("settle_charging", "node:G1", 0, {"session_id": "s1",
+                                                        "meter_start_wh": 1_000,
+                                                        "meter_stop_wh": 3_000})]),
+    }
+    config = make_config()
+    genesis, tip = genesis_block(config)
+    blocks = [genesis]
+    for height, (node, txs) in batches.items():
+        block, tip, rejected = build_block(tip, txs, keypair(f"node:{node}")[0])
+        assert not rejected
+        blocks.append(block)
+    path = tmp_path_factory.mktemp("cli") / "small.sqlite"
+    save_chain(path, config, blocks)
+    return path
+
+
+# --------------------------------------------------------------------------- help and version
+
+
+def test_python_m_refimpl_help():
+    proc = run(["--help"], module=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "Usage" in proc.stdout
+    for command in COMMANDS:
+        assert re.search(rf"^\s+{command}\b", proc.stdout, re.MULTILINE), command
+
+
+def test_console_script_help_matches_module_help():
+    """Same command line either way; only the program name in the usage line differs."""
+    module_help = run(["--help"], module=True).stdout
+    assert module_help.startswith("Usage: python -m refimpl ")
+    assert run(["--help"]).stdout == module_help.replace("python -m refimpl", "chargechain", 1)
+
+
+def test_version():
+    proc = run(["--version"])
+    assert proc.returncode == 0
+    assert "0.1.0" in proc.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command):
+    proc = run([command, "--help"])
+    assert proc.returncode == 0, proc.stderr
+    assert f"Usage: chargechain {command}" in proc.stdout
+
+
+# --------------------------------------------------------------------------- prove
+
+
+def test_prove_json_lists_every_obligation_as_proved():
+    from chargechain_proofs import OBLIGATIONS
+
+    proc = run(["prove", "--json"])
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads(proc.stdout)
+    assert len(results) >= 1
+    assert [r["name"] for r in results] == [o.name for o in OBLIGATIONS]
+    assert len({r["name"] for r in results}) == len(results)
+    for r in results:
+        assert r["verdict"] == "proved", r
+        assert r["counterexample"] is None
+        assert isinstance(r["seconds"], (int, float)) and r["seconds"] >= 0
+        assert r["statement"]
+
+
+def test_prove_text_table():
+    proc = run(["prove"])
+    assert proc.returncode == 0, proc.stderr
+    assert "counterexample for" not in proc.stdout
+    assert proc.stdout.count("proved") >= 1
+
+
+# --------------------------------------------------------------------------- bench
+
+
+@pytest.fixture(scope="module")
+def bench():
+    proc = run(["bench", "--quick", "--json"])
+    return proc, (json.loads(proc.stdout) if proc.returncode == 0 else None)
+
+
+def test_bench_quick_json_rows(bench):
+    proc, rows = bench
+    assert proc.returncode == 0, proc.stderr
+    assert isinstance(rows, list) and len(rows) >= 3
+    for row in rows:
+        assert set(row) == {"figure", "value", "unit"}, row
+        assert all(isinstance(row[k], str) and row[k].strip() for k in row), row
+    figures = " | ".join(r["figure"] for r in rows)
+    assert "settlements per second" in figures and "SM3" in figures and "demo" in figures
+
+
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def test_bench_values_parse_as_numbers(bench):
+    """Machine-readable output: every value is a plain decimal number (speeds not asserted)."""
+    _, rows = bench
+    assert rows
+    not_numbers = [(r["figure"], r["value"]) for r in rows if not _NUMBER.fullmatch(r["value"])]
+    assert not_numbers == []
+    assert all(float(r["value"]) >= 0 for r in rows)
+
+
+# --------------------------------------------------------------------------- bills and validate
+
+
+def test_bills_json_on_a_small_chain(chain_file):
+    proc = run(["bills", "EV1", "--db", str(chain_file), "--json"])
+    assert proc.returncode == 0, proc.stderr
+    # 2 kWh at 141 + 60 fen/kWh, settled in block 3
+    assert json.loads(proc.stdout) == [{
+        "session_id": "s1", "time": GENESIS_TIME + 3 * 600, "height": 3, "payment_fen": 402,
+        "electricity_fen": 282, "service_fen": 120, "price_id": "PEAK",
+        "electricity_fen_per_kwh": 141, "service_fen_per_kwh": 60, "energy_ws": 7_200_000,
+        "cs_id": "GAMMA-S1", "ev_org_id": "ALPHA", "cs_org_id": "GAMMA",
+    }]
+
+
+def test_bills_text_on_a_small_chain(chain_file):
+    proc = run(["bills", "EV1", "--db", str(chain_file)])
+    assert proc.returncode == 0, proc.stderr
+    assert "s1" in proc.stdout and "402" in proc.stdout and "GAMMA-S1" in proc.stdout
+
+
+def test_validate_small_chain(chain_file):
+    proc = run(["validate", "--json", str(chain_file)])
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert (result["ok"], result["blocks_checked"], result["first_error"]) == (True, 4, None)
+
+
+# --------------------------------------------------------------------------- typed errors
+
+
+def test_validate_on_a_non_chain_file_is_a_typed_error(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("these are not blocks\n" * 20)
+    assert_typed_failure(run(["validate", str(path)]), "E_STORE")
+
+
+def test_validate_on_a_missing_file_is_a_typed_error(tmp_path):
+    assert_typed_failure(run(["validate", str(tmp_path / "absent.sqlite")]), "E_STORE")
+    assert not (tmp_path / "absent.sqlite").exists()
+
+
+def test_bills_of_an_unknown_user_is_a_typed_error(chain_file):
+    assert_typed_failure(run(["bills", "NOBODY", "--db", str(chain_file)]), "E_UNKNOWN_USER")
+
+
+def test_bills_on_an_invalid_chain_is_a_typed_error(chain_file, tmp_path):
+    copy = tmp_path / "bad.sqlite"
+    shutil.copyfile(chain_file, copy)
+    db = sqlite3.connect(copy)
+    db.execute("UPDATE blocks SET hash = ? WHERE height = 2", ("cd" * 32,))
+    db.commit()
+    db.close()
+    assert_typed_failure(run(["bills", "EV1", "--db", str(copy)]), "E_BLOCK_HASH")
+    proc = run(["validate", str(copy)])
+    assert proc.returncode == 1 and "E_BLOCK_HASH" in proc.stdout
+
+
+def test_validate_on_a_corrupted_block_is_a_typed_error(chain_file, tmp_path):
+    """A stored block that is not JSON: exit 2 with a code, not a traceback (nor exit 1)."""
+    copy = tmp_path / "corrupt.sqlite"
+    shutil.copyfile(chain_file, copy)
+    db = sqlite3.connect(copy)
+    db.execute("UPDATE blocks SET block = ? WHERE height = 2", (b"{not json",))
+    db.commit()
+    db.close()
+    proc = run(["validate", str(copy)])
+    assert proc.returncode == 2, (proc.returncode, proc.stderr[-500:])
+    assert re.search(r"\bE_(STORE|DECODING)\b", proc.stderr)
+    assert "Traceback" not in proc.stderr
+
+
+def test_demo_rejects_too_few_blocks(tmp_path):
+    """Usage errors are click's (exit 2), before any block is produced."""
+    proc = run(["demo", "--blocks", "5", "--db", str(tmp_path / "x.sqlite")])
+    assert proc.returncode == 2
+    assert "--blocks" in proc.stderr
+    assert not (tmp_path / "x.sqlite").exists()
