@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import pkgutil
 import re
 import sys
 import tempfile
@@ -82,10 +81,73 @@ autodoc_typehints = "signature"
 autodoc_default_options = {
     "members": True,
     "show-inheritance": True,
-    # Module-level constants are explained in the prose; their reprs (tables of functions)
-    # would put memory addresses into the pages and make the build non-reproducible.
-    "no-value": True,
+    # Document each object once, where it is defined: packages re-export functions under
+    # names that collide with their modules (``refimpl.crypto.sm3``).
+    "ignore-module-all": True,
 }
+
+
+# The docstrings of the code are plain text that uses ``literals`` and :roles:`...` but no other
+# reStructuredText markup. Characters that docutils would read as markup (|x| as a substitution,
+# a stray * as emphasis, name_ as a link) are escaped so that the text appears as written.
+_DOCSTRING_MARKUP = re.compile(r"(``.+?``|:[\w:.-]+:`[^`]*`|`[^`]*`)")
+_TRAILING_UNDERSCORE = re.compile(r"(?<=\w)(_+)(?=\W|$)")
+_BULLET = re.compile(r"^(\s*)([*+-] )")
+
+
+def _escape_plain(text: str) -> str:
+    """Escape reST inline markup characters in a span that is neither literal nor a role."""
+    text = text.replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*")
+    return _TRAILING_UNDERSCORE.sub(lambda m: "\\_" * len(m.group(1)), text)
+
+
+def _escape_docstring_line(line: str) -> str:
+    """One docstring line with its plain-text spans escaped; a leading bullet is kept."""
+    bullet = _BULLET.match(line)
+    prefix = bullet.group(0) if bullet else ""
+    parts = _DOCSTRING_MARKUP.split(line[len(prefix):])
+    return prefix + "".join(part if i % 2 else _escape_plain(part) for i, part in enumerate(parts))
+
+
+def _indent(line: str) -> int:
+    """Number of leading spaces."""
+    return len(line) - len(line.lstrip(" "))
+
+
+def _process_docstring(app, what, name, obj, options, lines) -> None:
+    """autodoc-process-docstring: keep plain-text docstrings literal (see above).
+
+    Literal blocks (the indented lines after a line ending in ``::``) and doctest blocks
+    (``>>>`` up to the next blank line) are left exactly as they are.
+    """
+    out: list[str] = []
+    literal_indent: int | None = None  # indentation of the line that opened a literal block
+    in_doctest = False
+    for line in lines:
+        if literal_indent is not None:
+            if not line.strip() or _indent(line) > literal_indent:
+                out.append(line)
+                continue
+            literal_indent = None
+        if in_doctest:
+            if line.strip():
+                out.append(line)
+                continue
+            in_doctest = False
+        if line.lstrip().startswith(">>>"):
+            in_doctest = True
+            out.append(line)
+            continue
+        out.append(_escape_docstring_line(line))
+        if line.rstrip().endswith("::"):
+            literal_indent = _indent(line)
+    lines[:] = out
+
+
+def setup(app):
+    """Sphinx extension hook of this configuration."""
+    app.connect("autodoc-process-docstring", _process_docstring)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 # -- HTML ----------------------------------------------------------------------------------
 
@@ -375,25 +437,58 @@ def _gen_cli() -> None:
 #: Packages whose modules the API reference documents (``__main__`` modules are skipped:
 #: importing them runs the program).
 API_PACKAGES = ("refimpl", "chargechain_proofs")
-API_SKIP = re.compile(r"(^|\.)__main__$|^refimpl\.cli$")
+API_SKIP = re.compile(r"(^|\.)__main__$")
 
 
 def _api_modules() -> list[str]:
-    """Every importable module of the documented packages, sorted."""
-    found = []
+    """Every module of the documented packages, found on disk, sorted.
+
+    The files are listed rather than walked with ``pkgutil``, which skips sub-packages that
+    have no ``__init__.py`` (namespace packages such as ``refimpl.scenario``).
+    """
+    found = set()
     for package_name in API_PACKAGES:
         package = importlib.import_module(package_name)
-        found.append(package_name)
-        for info in pkgutil.walk_packages(package.__path__, prefix=package_name + "."):
-            found.append(info.name)
-    return sorted(name for name in set(found) if not API_SKIP.search(name))
+        for base in package.__path__:
+            for path in Path(base).rglob("*.py"):
+                parts = path.relative_to(base).with_suffix("").parts
+                if "__pycache__" in parts or any(not p.isidentifier() for p in parts):
+                    continue
+                if parts[-1] == "__init__":
+                    parts = parts[:-1]
+                found.add(".".join((package_name, *parts)))
+    return sorted(name for name in found if not API_SKIP.search(name))
+
+
+#: Module-level values whose repr is longer than this are documented without their value.
+API_MAX_VALUE_REPR = 72
+
+
+def _long_valued_data(name: str) -> list[str]:
+    """Documented (``#:``) module-level names of ``name`` whose value is too long to show."""
+    from sphinx.pycode import ModuleAnalyzer
+
+    module = importlib.import_module(name)
+    try:
+        attr_docs = ModuleAnalyzer.for_module(name).find_attr_docs()
+    except Exception:  # no source: nothing documented by comments
+        return []
+    return [attr for (namespace, attr) in attr_docs
+            if namespace == "" and hasattr(module, attr)
+            and len(repr(getattr(module, attr))) > API_MAX_VALUE_REPR]
 
 
 def _gen_api() -> None:
-    """One automodule directive per module, grouped by package."""
-    text = _banner("pkgutil.walk_packages over refimpl and chargechain_proofs")
+    """One automodule directive per module; long module-level values are not printed."""
+    text = _banner("the module files of refimpl and chargechain_proofs")
     for name in _api_modules():
-        text += f"## `{name}`\n\n```{{eval-rst}}\n.. automodule:: {name}\n```\n\n"
+        hidden = _long_valued_data(name)
+        text += f"## `{name}`\n\n```{{eval-rst}}\n.. automodule:: {name}\n"
+        if hidden:
+            text += f"   :exclude-members: {', '.join(hidden)}\n"
+            for attr in hidden:
+                text += f"\n.. autodata:: {name}.{attr}\n   :no-value:\n"
+        text += "```\n\n"
     _write("api-modules.md", text)
 
 

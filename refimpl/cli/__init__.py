@@ -16,7 +16,9 @@ from refimpl.errors import ChargeChainError
 
 __all__ = ["main"]
 
-out = Console(highlight=False, soft_wrap=True)
+out = Console(highlight=False)
+if not out.is_terminal:  # files and pipes get full-width tables rather than 80 columns
+    out = Console(highlight=False, width=120)
 err = Console(stderr=True, highlight=False)
 
 
