@@ -367,12 +367,10 @@ HonestStep(r) ==
     \/ ViewChange(r)
 
 ByzantineStep(r) ==
-    \E h \in Heights, v \in Views :
-        \/ \E b \in Blocks :
-              \/ ByzantinePropose(r, h, v, b)
-              \/ ByzantinePrepare(r, h, v, b)
-              \/ ByzantineCommit(r, h, v, b)
-        \/ \E p \in CertificateChoices : ByzantineViewChange(r, h, v, p)
+    \/ \E h \in Heights, v \in Views, b \in Blocks : ByzantinePropose(r, h, v, b)
+    \/ \E m \in prepares : ByzantinePrepare(r, m.h, m.v, m.b)
+    \/ \E m \in commits : ByzantineCommit(r, m.h, m.v, m.b)
+    \/ \E m \in viewChanges : \E p \in CertificateChoices : ByzantineViewChange(r, m.h, m.v, p)
 
 Next == (\E r \in Honest : HonestStep(r)) \/ (\E r \in Faulty : ByzantineStep(r))
 

@@ -69,10 +69,14 @@ def nitpicky_warnings(tmp_path_factory) -> list[str]:
     return warnings.read_text(encoding="utf-8").splitlines()
 
 
+#: Sphinx's "smart quotes" in running text, mapped back to the ASCII the code uses.
+SMART_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
 def _text(site: Path, page: str) -> str:
-    """The visible text of a built page (tags dropped, entities decoded)."""
+    """The visible text of a built page (tags dropped, entities and smart quotes undone)."""
     raw = (site / f"{page}.html").read_text(encoding="utf-8")
-    return html.unescape(re.sub(r"<[^>]+>", "", raw))
+    return html.unescape(re.sub(r"<[^>]+>", "", raw)).translate(SMART_QUOTES)
 
 
 def _own_pages() -> list[Path]:
