@@ -93,13 +93,16 @@ def _payer_pays_f(form: str) -> tuple[list[Any], Any]:
     )
 
 
-def _nearest_fen() -> tuple[list[Any], Any]:
-    """Each component is the exact f*E rounded to the nearest fen: |charge - f*E| <= 1/2 fen."""
-    premises, inputs = accepted_settlement("meter")
+def _nearest_fen(form: str) -> tuple[list[Any], Any]:
+    """Each component is the exact f*E rounded to the nearest fen, halves up."""
+    premises, inputs = accepted_settlement(form)
     amounts, _ = _settle(inputs)
-    exact_times_k = inputs["e_price"] * inputs["energy"]  # charge * WS_PER_KWH, exactly
-    error = amounts.electricity * WS_PER_KWH - exact_times_k
-    return premises, z3.And(2 * error <= WS_PER_KWH, 2 * error > -WS_PER_KWH)
+    claims = []
+    for charge, price in ((amounts.electricity, inputs["e_price"]),
+                          (amounts.service, inputs["s_price"])):
+        error = charge * WS_PER_KWH - price * inputs["energy"]  # WS_PER_KWH x (charge - f*E)
+        claims += [2 * error <= WS_PER_KWH, 2 * error > -WS_PER_KWH]
+    return premises, z3.And(*claims)
 
 
 def _top_up_mints_exactly() -> tuple[list[Any], Any]:
@@ -121,12 +124,18 @@ OBLIGATIONS: tuple[Obligation, ...] = (
     Obligation("settlement_pays_exactly_f",
                "the user pays F = F_charging + F_service; supplier, operator, platform get their "
                "shares; nobody else moves", lambda: _payer_pays_f("meter")),
+    Obligation("settlement_pays_exactly_f_power",
+               "the same for power x duration settlements", lambda: _payer_pays_f("power")),
     Obligation("settlement_shares_non_negative",
                "charges and commission are >= 0 and commission <= service charge",
                lambda: _shares("meter")),
+    Obligation("settlement_shares_non_negative_power",
+               "the same for power x duration settlements", lambda: _shares("power")),
     Obligation("settlement_rounds_to_nearest_fen",
-               "each component differs from the exact f*E by at most half a fen (halves up)",
-               _nearest_fen),
+               "electricity and service charges each differ from the exact f*E by at most half "
+               "a fen, halves up", lambda: _nearest_fen("meter")),
+    Obligation("settlement_rounds_to_nearest_fen_power",
+               "the same for power x duration settlements", lambda: _nearest_fen("power")),
     Obligation("top_up_mints_exactly", "a top-up raises the total by exactly its amount",
                _top_up_mints_exactly),
 )

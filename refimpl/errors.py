@@ -28,7 +28,6 @@ ERROR_CODES: dict[str, str] = {
     "E_TX_NONCE": "the transaction nonce is not the author's next nonce",
     # registry
     "E_DUPLICATE": "an identifier is already registered",
-    "E_UNKNOWN_OPERATOR": "no operator (organisation) with that id",
     "E_UNKNOWN_NODE": "no node with that id",
     "E_UNKNOWN_STATION": "no station with that id",
     "E_UNKNOWN_PILE": "no pile with that index at the station",
@@ -40,13 +39,13 @@ ERROR_CODES: dict[str, str] = {
     "E_INSUFFICIENT_CREDIT": "the user's credit R_v is below R_v,min: the charge cannot start",
     "E_PILE_BUSY": "the pile already has an open charging session",
     "E_SESSION_STATE": "the session is not in the state this transaction needs",
-    "E_METER": "meter readings are inconsistent (stop before start, or beyond the pile's power)",
+    "E_METER": "meter readings are inconsistent: stop before start, power above the pile's "
+               "rating, or more energy or time than the session had",
     "E_RATING": "a rating is outside 1..5, or the session was already rated",
-    "E_AMOUNT": "an amount is not a positive integer number of fen",
     "E_PARAMETER": "a consortium parameter is out of its admitted range",
     # chain
     "E_BLOCK_HEIGHT": "the block height is not parent height + 1",
-    "E_BLOCK_PARENT": "the block's previous hash is not the hash of the parent block",
+    "E_BLOCK_PARENT": "the block's previous hash or chain id is not its parent's",
     "E_BLOCK_TIME": "the block time is not parent time + t (the block interval)",
     "E_BLOCK_PROPOSER": "the block's proposer is not the one the round-robin schedule names",
     "E_BLOCK_MERKLE": "the Merkle root does not match the block's transactions",

@@ -28,5 +28,5 @@ ByzantineSmartGridAndTELD == {"Smart Grid", "TELD"}
 \* TELD never proposes in heights 1..2, views 0..1: every scheduled proposer is honest.
 ByzantineTELD == {"TELD"}
 
-NoFaulty == {}
+NoReplica == {}
 ==============================================================================

@@ -51,6 +51,7 @@ CONSTANTS
     Master,         \* Master[c]: the replica that proposes for company c
     VotingNodes,    \* VotingNodes[r]: the physical nodes replica r votes for
     Faulty,         \* the Byzantine replicas of this model
+    Silent,         \* the replicas of this model that crashed: they send nothing
     F,              \* the number of faulty nodes the quorums are sized for
     MaxHeight,      \* the model decides heights 1..MaxHeight
     MaxView,        \* and runs views 0..MaxView at each height
@@ -62,7 +63,7 @@ Sched == INSTANCE Leaders
 Blocks == ValidBlocks \cup InvalidBlocks
 Heights == 1..MaxHeight
 Views == 0..MaxView
-Honest == Replicas \ Faulty
+Honest == Replicas \ (Faulty \cup Silent)
 
 \* The physical nodes, their number, and the voting power of a set of replicas.
 Nodes == UNION {VotingNodes[r] : r \in Replicas}
@@ -141,10 +142,10 @@ Active(r) == HeightOf(r) <= MaxHeight
 Msg(h, v, b, r) == [h |-> h, v |-> v, b |-> b, src |-> r]
 
 \* The scheduled proposer of view v sent a proposal of block b at height h.
-Proposed(h, v, b) == Msg(h, v, b, Primary(h, v)) \in proposals
+Proposed(h, v, b) == Primary(h, v) \in Faulty \/ Msg(h, v, b, Primary(h, v)) \in proposals
 
 \* The replicas that voted for block b at height h, view v, in a vote set.
-Voters(votes, h, v, b) == {m.src : m \in {x \in votes : x.h = h /\ x.v = v /\ x.b = b}}
+Voters(votes, h, v, b) == {m.src : m \in {x \in votes : x.h = h /\ x.v = v /\ x.b = b}} \cup Faulty
 
 \* Replica r already sent a message at height h in view v, in a message set.
 SentIn(msgs, r, h, v) == \E m \in msgs : m.src = r /\ m.h = h /\ m.v = v
@@ -167,7 +168,7 @@ ViewChanges(h, v) == {m \in viewChanges : m.h = h /\ m.v = v}
 \* The senders of view changes to (h, v) that report no prepared
 \* certificate above view pv (pv = -1: that report none at all).
 ReportingAtMost(h, v, pv) ==
-    {m.src : m \in {x \in ViewChanges(h, v) : \A c \in x.prepared : c.view <= pv}}
+    {m.src : m \in {x \in ViewChanges(h, v) : \A c \in x.prepared : c.view <= pv}} \cup Faulty
 
 (***************************************************************************)
 (* The blocks a proposal in view v > 0 may carry (PBFT's new-view rule):  *)
@@ -176,12 +177,16 @@ ReportingAtMost(h, v, pv) ==
 (* block.  A block is safe if some quorum of the view changes sent so far  *)
 (* justifies it.  In view 0 every valid block is safe.                     *)
 (***************************************************************************)
+ReportedCertificates(h, v) ==
+    UNION {m.prepared : m \in ViewChanges(h, v)} \cup
+    IF Faulty = {} THEN {}
+    ELSE {c \in [view : 0..(v - 1), block : Blocks] : Prepared(h, c.view, c.block)}
+
 SafeBlocks(h, v) ==
     IF v = 0 THEN ValidBlocks
     ELSE {b \in ValidBlocks :
             \/ Power(ReportingAtMost(h, v, -1)) >= Quorum
-            \/ \E m \in ViewChanges(h, v) :
-                 \E c \in m.prepared :
+            \/ \E c \in ReportedCertificates(h, v) :
                     /\ c.block = b
                     /\ Power(ReportingAtMost(h, v, c.view)) >= Quorum}
 
@@ -300,79 +305,13 @@ ViewChange(r) ==
           {[h |-> h, v |-> view[r] + 1, src |-> r, prepared |-> PreparedCertificate(r, h)]}
     /\ UNCHANGED <<chain, proposals, prepares, commits>>
 
-(***************************************************************************)
-(* Byzantine replicas.  Each action adds one message with the Byzantine   *)
-(* replica's own id.  A Byzantine replica sends it only when an honest     *)
-(* replica could act on it; any earlier message can be replaced by the     *)
-(* same message sent at that moment, so nothing the honest replicas can    *)
-(* reach is lost.  Repeating an action with other arguments is             *)
-(* equivocation; never taking it is silence; taking it later is a late     *)
-(* vote.                                                                   *)
-(***************************************************************************)
-
-\* Some honest replica is in view v at height h.
-SomeHonestAt(h, v) == \E s \in Honest : HeightOf(s) = h /\ view[s] = v
-
-\* Some honest replica voted for b at (h, v) in the vote set.
-HonestVoted(votes, h, v, b) == \E s \in Honest : Msg(h, v, b, s) \in votes
-
-(***************************************************************************)
-(* A faulty proposer proposes any block, valid or not, to an honest       *)
-(* replica in its view: several blocks in one view is equivocation; an     *)
-(* invalid block or an unjustified new view is refused by the honest       *)
-(* replicas' guards.                                                       *)
-(***************************************************************************)
-ByzantinePropose(r, h, v, b) ==
-    /\ r = Primary(h, v)
-    /\ SomeHonestAt(h, v)
-    /\ Msg(h, v, b, r) \notin proposals
-    /\ proposals' = proposals \cup {Msg(h, v, b, r)}
-    /\ UNCHANGED <<chain, view, prepares, commits, viewChanges>>
-
-\* A faulty replica prepares a block an honest replica prepared (for any number of blocks).
-ByzantinePrepare(r, h, v, b) ==
-    /\ HonestVoted(prepares, h, v, b)
-    /\ Msg(h, v, b, r) \notin prepares
-    /\ prepares' = prepares \cup {Msg(h, v, b, r)}
-    /\ UNCHANGED <<chain, view, proposals, commits, viewChanges>>
-
-\* A faulty replica commits a block an honest replica committed (for any number of blocks).
-ByzantineCommit(r, h, v, b) ==
-    /\ HonestVoted(commits, h, v, b)
-    /\ Msg(h, v, b, r) \notin commits
-    /\ commits' = commits \cup {Msg(h, v, b, r)}
-    /\ UNCHANGED <<chain, view, proposals, prepares, viewChanges>>
-
-(***************************************************************************)
-(* A faulty replica joins a view change to (h, v) that an honest replica  *)
-(* started, reporting no certificate (hiding what it prepared) or any      *)
-(* genuine prepared certificate of an earlier view.                        *)
-(***************************************************************************)
-ByzantineViewChange(r, h, v, prepared) ==
-    /\ v > 0
-    /\ \E s \in Honest : SentIn(viewChanges, s, h, v)
-    /\ \/ prepared = {}
-       \/ \E c \in prepared : prepared = {c} /\ c.view < v /\ Prepared(h, c.view, c.block)
-    /\ [h |-> h, v |-> v, src |-> r, prepared |-> prepared] \notin viewChanges
-    /\ viewChanges' = viewChanges \cup {[h |-> h, v |-> v, src |-> r, prepared |-> prepared]}
-    /\ UNCHANGED <<chain, view, proposals, prepares, commits>>
-
 -----------------------------------------------------------------------------
-\* The certificates a view change may carry: none, or one.
-CertificateChoices == {{}} \cup {{c} : c \in Certificate}
-
 HonestStep(r) ==
     \/ \E b \in Blocks : PrePrepare(r, b) \/ NewView(r, b) \/ Prepare(r, b) \/ Commit(r, b)
     \/ \E w \in Views, b \in Blocks : Decide(r, w, b)
     \/ ViewChange(r)
 
-ByzantineStep(r) ==
-    \/ \E h \in Heights, v \in Views, b \in Blocks : ByzantinePropose(r, h, v, b)
-    \/ \E m \in prepares : ByzantinePrepare(r, m.h, m.v, m.b)
-    \/ \E m \in commits : ByzantineCommit(r, m.h, m.v, m.b)
-    \/ \E m \in viewChanges : \E p \in CertificateChoices : ByzantineViewChange(r, m.h, m.v, p)
-
-Next == (\E r \in Honest : HonestStep(r)) \/ (\E r \in Faulty : ByzantineStep(r))
+Next == \E r \in Honest : HonestStep(r)
 
 Spec == Init /\ [][Next]_vars
 

@@ -179,7 +179,7 @@ def test_rating_updates_the_station_through_the_ledger(market):
     assert market.state.evaluations["BETA-S1"] == expected
     assert expected.r_micro > 0
     for body, code in (({"session_id": "r", "rating": 4}, "E_RATING"),
-                       ({"session_id": "r", "rating": 6}, "E_TX_FIELD"),
+                       ({"session_id": "r", "rating": 6}, "E_RATING"),
                        ({"session_id": "zz", "rating": 3}, "E_UNKNOWN_SESSION")):
         with pytest.raises(ChargeChainError) as caught:
             market.apply("rate_station", "user:EV2", body)

@@ -127,7 +127,8 @@ def test_prices_are_fixed_when_the_session_starts(market):
 @pytest.mark.parametrize(("body", "code"), [
     ({"meter_start_wh": 10, "meter_stop_wh": 9}, "E_METER"),
     ({"meter_start_wh": 0, "meter_stop_wh": 10_001}, "E_METER"),  # 60 kW x 600 s = 10 kWh
-    ({"power_w": 60_001, "duration_s": 1}, "E_TX_FIELD"),
+    ({"power_w": 60_001, "duration_s": 1}, "E_METER"),
+    ({"power_w": 10**9, "duration_s": 1}, "E_TX_FIELD"),
     ({"power_w": 60_000, "duration_s": 601}, "E_METER"),
     ({"meter_start_wh": 0}, "E_TX_FIELD"),
     ({"meter_start_wh": -1, "meter_stop_wh": 5}, "E_TX_FIELD"),

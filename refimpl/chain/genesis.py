@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from refimpl.contracts.registry import add_operator
+from refimpl.crypto.sm2 import sm2_decode_point
 from refimpl.encoding import fraction_from_str, to_plain
 from refimpl.errors import ChargeChainError
 from refimpl.ledger.records import Params
@@ -60,6 +61,11 @@ def validate_params(params: Params) -> None:
 def genesis_state(config: GenesisConfig) -> State:
     """The state at height 0: parameters, admin key, founding members and the platform account."""
     validate_params(config.params)
+    sm2_decode_point(config.admin_key, field="admin_key")
+    for member in config.members:
+        sm2_decode_point(member.admin_key, field=f"{member.org_id}.admin_key")
+        for node_id, key in member.nodes:
+            sm2_decode_point(key, field=f"{node_id}.public_key")
     if not config.members:
         raise ChargeChainError("E_GENESIS", "a consortium needs at least one member",
                                field="members", expected=">= 1", received=0)

@@ -55,7 +55,10 @@ def main() -> None:
               type=click.Path(dir_okay=False, path_type=Path), help="SQLite file for the chain.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def demo(seed: int, users: int, blocks: int, db_path: Path, as_json: bool) -> None:
-    """Run the Tianjin scenario of Cui et al. (2023) through a simulated day and report."""
+    """Run the Tianjin scenario (Cui et al. 2023) through a simulated day and report.
+
+    Reproduces Table 2 from the ledger, stores the chain in an SQLite file and re-validates it.
+    """
     from refimpl.scenario.demo import DemoOptions, demo_report, run_demo
 
     options = DemoOptions(seed=seed, users=users, blocks=blocks)
@@ -117,15 +120,15 @@ def _print_demo(report: dict[str, Any]) -> None:
 
 
 @main.command()
-@click.argument("db_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("db", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def validate(db_path: Path, as_json: bool) -> None:
+def validate(db: Path, as_json: bool) -> None:
     """Re-validate a stored chain: every hash, signature and state root from genesis."""
     from refimpl.chain.store import load_chain
     from refimpl.chain.validate import validate_chain
 
     try:
-        config, blocks, hashes = load_chain(db_path)
+        config, blocks, hashes = load_chain(db)
         report, _ = validate_chain(config, blocks, hashes)
     except ChargeChainError as error:
         _fail(error)

@@ -8,6 +8,7 @@ from refimpl.ledger.transaction import Transaction
 from refimpl.contracts import fields
 from refimpl.contracts.credit import credit_award, may_start_charging, record_award
 from refimpl.contracts.evaluation import endorsement_experience, update_evaluation
+from refimpl.contracts.registry import MAX_PILE_POWER_W
 from refimpl.contracts.money import (
     energy_ws_from_meter,
     energy_ws_from_power,
@@ -103,8 +104,11 @@ def _metered_energy_ws(body, pile_power_w: int, elapsed_s: int) -> int:
         energy = energy_ws_from_meter(start, stop)
     else:
         fields.require_keys(body, {"session_id", "power_w", "duration_s"})
-        power = fields.integer(body, "power_w", 0, pile_power_w)
+        power = fields.integer(body, "power_w", 0, MAX_PILE_POWER_W)
         duration = fields.integer(body, "duration_s", 0, MAX_DURATION_S)
+        if power > pile_power_w:
+            raise ChargeChainError("E_METER", "power above the pile's rating", field="power_w",
+                                   expected=f"<= {pile_power_w}", received=power)
         if duration > elapsed_s:
             raise ChargeChainError("E_METER", "the charge lasted longer than the session",
                                    field="duration_s", expected=f"<= {elapsed_s}", received=duration)
@@ -158,7 +162,10 @@ def process_rate_station(state: State, tx: Transaction) -> State:
     """Algorithm 1: the user rates a settled session; the station's R_cs moves by formula (3)."""
     fields.require_keys(tx.body, {"session_id", "rating"})
     session_id = fields.text(tx.body, "session_id")
-    rating = fields.integer(tx.body, "rating", 1, state.params.rating_max)
+    rating = fields.integer(tx.body, "rating", -(2**31), 2**31)
+    if not 1 <= rating <= state.params.rating_max:
+        raise ChargeChainError("E_RATING", "a rating is a whole number of stars", field="rating",
+                               expected=f"1..{state.params.rating_max}", received=rating)
     session = _session(state, session_id)
     if session.ev_id != tx.author.split(":", 1)[1]:
         raise ChargeChainError("E_TX_AUTHOR", "only the session's user rates it", field="author",

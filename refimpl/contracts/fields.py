@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from refimpl.crypto.sm2 import sm2_decode_point
 from refimpl.errors import ChargeChainError
 
 __all__ = ["require_keys", "text", "integer", "choice", "public_key", "mapping", "sequence"]
@@ -56,7 +57,7 @@ def choice(body: Mapping[str, Any], name: str, options: tuple[str, ...]) -> str:
 
 
 def public_key(body: Mapping[str, Any], name: str) -> bytes:
-    """A 65-byte uncompressed SM2 public key given as 130 hex digits (curve checked on use)."""
+    """A 65-byte uncompressed SM2 public key given as 130 lower-case hex digits, on the curve."""
     value = body.get(name)
     if not isinstance(value, str) or len(value) != 130 or not value.startswith("04"):
         raise ChargeChainError("E_TX_FIELD", "expected an uncompressed SM2 public key in hex",
@@ -69,6 +70,11 @@ def public_key(body: Mapping[str, Any], name: str) -> bytes:
     if key.hex() != value:
         raise ChargeChainError("E_TX_FIELD", "hex must be lower case", field=name,
                                expected=key.hex(), received=value)
+    try:
+        sm2_decode_point(key, field=name)
+    except ChargeChainError as error:
+        raise ChargeChainError("E_TX_FIELD", "public key is not a point of the SM2 curve",
+                               field=name, expected=error.expected, received=value) from None
     return key
 
 

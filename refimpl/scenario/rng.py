@@ -13,7 +13,8 @@ T = TypeVar("T")
 
 
 class Rng:
-    """Deterministic stream: block i is SM3(seed || label || i); integers by rejection sampling."""
+    """Deterministic stream: block i is SM3 of the ASCII text 'chargechain-rng/<seed>/<label>/<i>';
+    integers are drawn from 8-byte big-endian words by rejection sampling."""
 
     def __init__(self, seed: int, label: str = "") -> None:
         self._seed = seed
