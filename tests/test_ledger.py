@@ -171,3 +171,23 @@ def test_floats_never_reach_the_ledger(market):
     assert caught.value.code == "E_ENCODING"
     smuggled = make_transaction(CHAIN_ID, "start_charging", "user:EV1", 0, body, None)
     _rejects(market, smuggled, "E_ENCODING")
+
+
+def test_public_keys_must_be_on_the_curve(market):
+    """A well-formed 04||x||y that is not an SM2 point is refused at registration."""
+    off_curve = "04" + "00" * 31 + "01" + "00" * 31 + "02"
+    _rejects(market, market.tx("register_user", "operator:ALPHA",
+                               {"ev_id": "EV7", "public_key": off_curve}), "E_TX_FIELD")
+
+
+def test_genesis_keys_must_be_on_the_curve():
+    """A genesis configuration with a malformed key is refused with E_KEY."""
+    import attrs
+
+    from conftest import make_config
+    from refimpl.chain.genesis import genesis_state
+
+    config = attrs.evolve(make_config(), admin_key=b"\x04" + bytes(64))
+    with pytest.raises(ChargeChainError) as caught:
+        genesis_state(config)
+    assert caught.value.code == "E_KEY"
