@@ -451,3 +451,26 @@ def test_build_block_is_deterministic(chain):
     first, _, _ = build_block(chain.tips[0], txs, node_private("A1"))
     second, _, _ = build_block(chain.tips[0], txs, node_private("A1"))
     assert canonical_bytes(first) == canonical_bytes(second) == canonical_bytes(chain.blocks[1])
+
+
+# --------------------------------------------------------------------------- views
+
+
+def test_a_view_change_passes_the_turn_to_the_next_company(chain):
+    """Block 1 in view 1 is proposed by the second company in English-name order, and accepted."""
+    # English-name order of conftest's members: "Alpha Charge", "beta power", "Gamma Grid".
+    block, tip, rejected = build_block(chain.tips[0], chain_transactions()[1], node_private("B1"),
+                                       view=1)
+    assert rejected == []
+    assert (block.header.view, block.header.proposer, block.header.proposer_node) == (1, "BETA", "B1")
+    assert check_block(chain.tips[0], block) == tip
+
+
+def test_a_block_claiming_a_view_its_proposer_does_not_hold_is_refused(chain):
+    """Alpha's block relabelled as view 1 (Beta's turn) is refused as the wrong proposer."""
+    forged = resign(chain.blocks[1], PROPOSERS[1][1], view=1)
+    error = first_error(chain, replaced(chain, 1, forged))
+    assert (error["height"], error["code"], error["field"]) == (1, "E_BLOCK_PROPOSER", "proposer")
+    negative = resign(chain.blocks[1], PROPOSERS[1][1], view=-1)
+    error = first_error(chain, replaced(chain, 1, negative))
+    assert (error["code"], error["field"]) == ("E_BLOCK_PROPOSER", "view")

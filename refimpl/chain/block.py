@@ -42,6 +42,7 @@ class BlockHeader:
 
     chain_id: str
     height: int
+    view: int
     time: int
     prev_hash: bytes
     proposer: str
@@ -94,7 +95,7 @@ def scheduled_proposer(state: State, height: int, view: int = 0) -> tuple[str, s
 def genesis_block(config: GenesisConfig) -> tuple[Block, Tip]:
     """Block 0: no transactions, no proposer, the genesis state's root; unsigned."""
     state = genesis_state(config)
-    header = BlockHeader(config.chain_id, 0, config.genesis_time, ZERO_HASH, "", "", 0,
+    header = BlockHeader(config.chain_id, 0, 0, config.genesis_time, ZERO_HASH, "", "", 0,
                          tx_root(()), state_root(state))
     return Block(header, ()), Tip(state, header, header_hash(header))
 
@@ -102,7 +103,7 @@ def genesis_block(config: GenesisConfig) -> tuple[Block, Tip]:
 def build_block(
     tip: Tip, candidates: Iterable[Transaction], node_private_key: bytes, *, view: int = 0
 ) -> tuple[Block, Tip, list[tuple[Transaction, ChargeChainError]]]:
-    """The scheduled proposer's next block: valid candidates in order, invalid ones left out."""
+    """The next block by the proposer of ``view``: valid candidates in order, invalid ones left out."""
     height = tip.header.height + 1
     time = tip.header.time + tip.state.params.block_interval_s
     org_id, node_id = scheduled_proposer(tip.state, height, view)
@@ -115,7 +116,7 @@ def build_block(
             rejected.append((tx, error))
             continue
         included.append(tx)
-    header = BlockHeader(tip.state.chain_id, height, time, tip.hash, org_id, node_id,
+    header = BlockHeader(tip.state.chain_id, height, view, time, tip.hash, org_id, node_id,
                          len(included), tx_root(included), state_root(state))
     digest = header_hash(header)
     block = Block(header, tuple(included), sm2_sign(node_private_key, block_signing_bytes(digest)))
@@ -141,7 +142,9 @@ def check_block(tip: Tip, block: Block, *, check_signatures: bool = True) -> Tip
     for code, field, expected, received in checks:
         if expected != received:
             raise _mismatch(code, height, field, expected, received)
-    org_id, node_id = scheduled_proposer(tip.state, height)
+    if not isinstance(header.view, int) or header.view < 0:
+        raise _mismatch("E_BLOCK_PROPOSER", height, "view", ">= 0", header.view)
+    org_id, node_id = scheduled_proposer(tip.state, height, header.view)
     for field, expected, received in (("proposer", org_id, header.proposer),
                                       ("proposer_node", node_id, header.proposer_node)):
         if expected != received:
@@ -183,7 +186,7 @@ def block_from_plain(plain: Mapping[str, Any]) -> Block:
     try:
         h = plain["header"]
         header = BlockHeader(
-            h["chain_id"], h["height"], h["time"], _hex(h["prev_hash"], "prev_hash"),
+            h["chain_id"], h["height"], h["view"], h["time"], _hex(h["prev_hash"], "prev_hash"),
             h["proposer"], h["proposer_node"], h["tx_count"], _hex(h["tx_root"], "tx_root"),
             _hex(h["state_root"], "state_root"),
         )

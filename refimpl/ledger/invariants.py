@@ -76,10 +76,11 @@ def credit_counts_match_settlements(state: State) -> bool:
 
 
 def proposers_follow_schedule(state: State, blocks: Sequence[Any]) -> bool:
-    """Block h (view 0) was proposed by the company the round-robin schedule names (000 step 3)."""
+    """Block h of view v was proposed by the company the round-robin schedule names (000 step 3)."""
     by_name = {op.english_name: op.org_id for op in state.operators.values()}
     order = company_order(by_name)
-    return all(b.header.proposer == by_name[proposer(order, b.header.height)] for b in blocks[1:])
+    return all(b.header.proposer == by_name[proposer(order, b.header.height, b.header.view)]
+               for b in blocks[1:])
 
 
 def check_invariants(state: State, blocks: Sequence[Any] = ()) -> list[dict[str, Any]]:
