@@ -7,7 +7,7 @@ import attrs
 from refimpl.ledger.transaction import Transaction
 from refimpl.contracts import fields
 from refimpl.errors import ChargeChainError
-from refimpl.ledger.accounts import mint
+from refimpl.ledger.accounts import mint, open_account
 from refimpl.ledger.records import PILE_TYPES, Node, Operator, Pile, Station, Supplier, Tariff, User
 from refimpl.ledger.state import (
     State,
@@ -68,7 +68,7 @@ def add_operator(
         state,
         operators=state.operators.set(org_id, operator),
         nodes=state.nodes.update(records),
-        accounts=state.accounts.set(account, state.accounts.get(account, 0)),
+        accounts=open_account(state.accounts, account),
     )
 
 
@@ -97,7 +97,7 @@ def process_register_supplier(state: State, tx: Transaction) -> State:
     return attrs.evolve(
         state,
         suppliers=state.suppliers.set(supplier_id, Supplier(supplier_id, name, account)),
-        accounts=state.accounts.set(account, state.accounts.get(account, 0)),
+        accounts=open_account(state.accounts, account),
     )
 
 
@@ -143,7 +143,7 @@ def process_register_user(state: State, tx: Transaction) -> State:
     return attrs.evolve(
         state,
         users=state.users.set(ev_id, User(ev_id, author_org(tx), key)),
-        accounts=state.accounts.set(account, 0),
+        accounts=open_account(state.accounts, account),
     )
 
 

@@ -9,7 +9,7 @@ import attrs
 
 from refimpl.encoding import FrozenMap
 
-__all__ = ["Transfer", "apply_transfers", "mint"]
+__all__ = ["Transfer", "apply_transfers", "mint", "open_account"]
 
 
 @attrs.frozen
@@ -33,3 +33,8 @@ def apply_transfers(accounts: Mapping[str, Any], transfers: Iterable[Transfer]) 
 def mint(accounts: Mapping[str, Any], account: str, amount: int) -> FrozenMap:
     """Balances after ``amount`` fen of outside money enters ``account`` (a wallet top-up)."""
     return FrozenMap({**accounts, account: accounts.get(account, 0) + amount})
+
+
+def open_account(accounts: Mapping[str, Any], account: str) -> FrozenMap:
+    """Balances with ``account`` present (at 0 if it is new); an existing balance is kept."""
+    return FrozenMap({**accounts, account: accounts.get(account, 0)})
