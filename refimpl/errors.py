@@ -55,6 +55,11 @@ ERROR_CODES: dict[str, str] = {
     "E_BLOCK_TX": "a transaction in the block is invalid: the block is rejected whole",
     "E_GENESIS": "the genesis block or configuration is malformed",
     "E_STORE": "the chain file is missing, unreadable or not a ChargeChain store",
+    # consensus (PBFT replicas)
+    "E_MSG_AUTH": "a consensus message's MAC authenticator or SM2 signature does not verify",
+    "E_MSG_FORMAT": "a consensus message is malformed or does not fit the sender's role "
+                    "(wrong proposer, block id, height, view or justification)",
+    "E_CONSENSUS": "a consensus configuration or event is out of the protocol's range",
 }
 
 

@@ -3,7 +3,7 @@
 (* The leader schedule of ChargeChain.                                     *)
 (*                                                                         *)
 (* Paper 000, step (3): the billing nodes record blocks in turn, "sorted   *)
-(* by the first letter of the company's English name"; after the last     *)
+(* by the first letter of the company's English name"; after the last      *)
 (* company the turn returns to the first.  Step (4): a block every t       *)
 (* seconds.  A PBFT view change at a height passes the turn to the next    *)
 (* company (see PBFT.tla).                                                 *)
@@ -51,8 +51,8 @@ IndexOf(c) == CHOOSE i \in 1..NumCompanies : Companies[i] = c
 NextCompany(c) == Companies[(IndexOf(c) % NumCompanies) + 1]
 
 (***************************************************************************)
-(* Properties of the schedule, stated for one height and view so that a   *)
-(* model can check them at every point of a grid of heights and views     *)
+(* Properties of the schedule, stated for one height and view so that a    *)
+(* model can check them at every point of a grid of heights and views      *)
 (* (MCLeaders.tla checks them as invariants: theorems checked on a finite  *)
 (* instance).                                                              *)
 (***************************************************************************)

@@ -6,42 +6,52 @@
 (* height (paper 000, steps 2-5; paper 004, section 3.2).  At each height  *)
 (* the replicas run views 0, 1, ...; the proposer of view v at height h is *)
 (* the company the leader schedule names, Proposer(h, v) of Leaders.tla,   *)
-(* acting through its master node Master[company].  A height runs the      *)
-(* three PBFT phases pre-prepare, prepare and commit; a replica that stops *)
-(* waiting moves to the next view with a view-change message, and the next *)
-(* view's proposer starts that view with a new-view message (a            *)
-(* pre-prepare justified by a quorum of view changes).                     *)
+(* acting through its master node Master[company].  A view runs the three  *)
+(* PBFT phases pre-prepare, prepare and commit.  A replica that stops      *)
+(* waiting moves to the next view with a view-change message; the next     *)
+(* view's proposer opens that view with a new-view message (a proposal     *)
+(* justified by a quorum of view changes).  A replica that decides a       *)
+(* height appends the block to its chain and starts the next height in     *)
+(* view 0.                                                                 *)
 (*                                                                         *)
 (* A block is a value of ValidBlocks (every transaction in it is valid) or *)
 (* of InvalidBlocks (at least one is not).  Paper 000, step 4: billing     *)
 (* nodes accept a block only when all its transactions are valid, so an    *)
-(* honest replica never pre-prepares, prepares or decides an invalid one.  *)
+(* honest replica never proposes, prepares or decides an invalid block.    *)
 (*                                                                         *)
-(* Messages are kept as four sets of records that only grow: a message,   *)
-(* once sent, can be received by any replica at any later time.  A step   *)
-(* of a replica that "receives" messages is a step whose guard reads       *)
-(* these sets.  Losing or delaying messages is modelled by the receiving   *)
-(* replica not (yet) taking that step.                                     *)
+(* Messages are four sets of records that only grow while their height is  *)
+(* open: a message, once sent, can be received by any replica at any       *)
+(* later time.  A step that "receives" messages is a step whose guard      *)
+(* reads these sets; a message that is delayed or lost for a replica is a  *)
+(* step that replica has not (yet) taken.                                  *)
 (*                                                                         *)
-(* Fault model.  The replicas in Faulty are Byzantine: they may equivocate *)
-(* (pre-prepare several blocks, vote for several blocks, send several      *)
-(* view changes), stay silent or vote late, but they cannot forge a        *)
-(* message of another replica (every message they add carries their own   *)
-(* id) and they cannot forge a prepared certificate (a view change may    *)
-(* only claim a block that really gathered a prepare quorum).  To keep the *)
-(* state space small, a Byzantine replica sends a message only when some   *)
-(* honest replica could act on it (see the Byzantine actions); this loses  *)
-(* no behaviour of the honest replicas, because every honest guard is      *)
-(* monotone in the message sets and reads a Byzantine message only in the  *)
-(* situations the Byzantine guards allow (docs/consensus.md gives the      *)
-(* argument).                                                              *)
+(* Fault model.  The replicas in Faulty are Byzantine.  A Byzantine        *)
+(* replica can send any message that carries its own id: pre-prepares of   *)
+(* any block of the model when it is the proposer (several blocks:         *)
+(* equivocation), prepares and commits for any blocks, view changes that   *)
+(* hide what it prepared or show any prepared certificate that really      *)
+(* exists; it may send them at any time or never.  It cannot forge a       *)
+(* message of another replica, nor a prepared certificate (a quorum of     *)
+(* prepares it did not see).                                               *)
+(*                                                                         *)
+(* The spec does not keep the Byzantine messages in the state.  It counts  *)
+(* every Byzantine replica as having sent every such message already: in   *)
+(* Voters, Proposed, ReportingAtMost and Reported below.  This loses no    *)
+(* behaviour of the honest replicas: every honest guard is monotone in the *)
+(* messages, so whatever a Byzantine strategy lets an honest replica do,   *)
+(* "all messages, now" lets it do too; and every honest step this allows   *)
+(* is one some Byzantine strategy allows (send exactly the messages the    *)
+(* step reads, just before it).  Keeping the Byzantine messages as         *)
+(* variables gives the same honest states many times over (see             *)
+(* docs/consensus.md for the measurement).  Silence matters for liveness   *)
+(* only; the replicas in Silent have crashed: they send nothing at all.    *)
 (*                                                                         *)
 (* Several physical nodes may stand behind one replica: VotingNodes[r] is  *)
-(* the set of nodes whose votes r casts, all alike.  Quorums count nodes.  *)
-(* The standard deployment has VotingNodes[r] = {r}; the model            *)
-(* tianjin-one-operator uses it to let the nodes of one organisation act   *)
-(* as one (every behaviour of that model is a behaviour of the model with  *)
-(* one replica per node).                                                  *)
+(* the set of nodes whose votes r casts, all alike; quorums count nodes.   *)
+(* The standard deployment has VotingNodes[r] = {r}.  The model            *)
+(* tianjin-one-operator lets the nodes of each organisation act as one     *)
+(* replica: every behaviour of that model is a behaviour of the model with *)
+(* one replica per node, so a violation it finds is a real one.            *)
 (***************************************************************************)
 EXTENDS Integers, Sequences, FiniteSets
 
@@ -51,7 +61,7 @@ CONSTANTS
     Master,         \* Master[c]: the replica that proposes for company c
     VotingNodes,    \* VotingNodes[r]: the physical nodes replica r votes for
     Faulty,         \* the Byzantine replicas of this model
-    Silent,         \* the replicas of this model that crashed: they send nothing
+    Silent,         \* the crashed replicas of this model: they send nothing
     F,              \* the number of faulty nodes the quorums are sized for
     MaxHeight,      \* the model decides heights 1..MaxHeight
     MaxView,        \* and runs views 0..MaxView at each height
@@ -71,9 +81,11 @@ NodeCount == Cardinality(Nodes)
 Power(S) == Cardinality(UNION {VotingNodes[r] : r \in S})
 
 (***************************************************************************)
-(* The quorum: the fewest nodes such that two quorums share more than F    *)
-(* nodes (so at least one honest node) and the honest nodes alone can form *)
-(* one.  For NodeCount = 3F + 1 it is the textbook 2F + 1.                 *)
+(* The quorum: the fewest nodes such that any two quorums share more than  *)
+(* F nodes, so at least one honest node.  With NodeCount >= 3F + 1 the     *)
+(* NodeCount - F nodes that are not faulty still make a quorum.  For       *)
+(* NodeCount = 3F + 1 it is the textbook 2F + 1; for the 15 Tianjin nodes  *)
+(* and F = 4 it is 10, not 2F + 1 = 9.                                     *)
 (***************************************************************************)
 Quorum == (NodeCount + F) \div 2 + 1
 
@@ -81,47 +93,52 @@ Quorum == (NodeCount + F) \div 2 + 1
 Primary(h, v) == Master[Sched!Proposer(h, v)]
 
 ASSUME ModelIsWellFormed ==
-    /\ Sched!CompanySet # {}
     /\ Master \in [Sched!CompanySet -> Replicas]
-    /\ \A r, s \in Replicas : r # s => VotingNodes[r] \cap VotingNodes[s] = {}
     /\ \A r \in Replicas : VotingNodes[r] # {}
-    /\ Faulty \subseteq Replicas
+    /\ \A r, s \in Replicas : r # s => VotingNodes[r] \cap VotingNodes[s] = {}
+    /\ Faulty \subseteq Replicas /\ Silent \subseteq Replicas
     /\ F \in Nat /\ NodeCount >= 3 * F + 1
     /\ MaxHeight \in Nat \ {0} /\ MaxView \in Nat
     /\ ValidBlocks # {} /\ ValidBlocks \cap InvalidBlocks = {}
 
 (***************************************************************************)
-(* The faulty nodes alone never make a quorum.  (If they did, no protocol *)
-(* could stop them deciding alone; every model here, including the ones    *)
-(* with more than F faulty nodes, satisfies this.)  The Byzantine actions  *)
-(* below rely on it: every quorum contains an honest vote.                 *)
+(* The faulty nodes alone never make a quorum: if they did, no protocol    *)
+(* could stop them.  Every model here satisfies this, including the ones   *)
+(* with more than F faulty nodes.                                          *)
 (***************************************************************************)
 ASSUME FaultyAloneAreNoQuorum == Power(Faulty) < Quorum
+
+\* The hypothesis of Agreement and Termination: at most F faulty nodes.  The
+\* models expected to hold check it as an invariant; the ones that show the
+\* bound is needed break it.
+FaultsWithinBound == Power(Faulty \cup Silent) <= F
 
 -----------------------------------------------------------------------------
 (***************************************************************************)
 (* Messages.  Pre-prepares (view 0) and new views (view > 0) are both      *)
-(* proposals; prepares and commits are votes; a view change to view v     *)
-(* carries the sender's prepared certificate for the height: the highest   *)
-(* view in which it prepared a block, and that block ({} if none).        *)
+(* proposals; prepares and commits are votes; all three are Vote records.  *)
+(* A view change to view v carries the sender's prepared certificate for   *)
+(* the height: {} if it prepared nothing, else the highest view in which   *)
+(* it prepared a block, and that block.  Honest replicas only ever send    *)
+(* votes for valid blocks (TypeOK).                                        *)
 (***************************************************************************)
-Vote == [h : Heights, v : Views, b : Blocks, src : Replicas]
-Certificate == [view : Views, block : Blocks]
-ViewChangeMsg == [h : Heights, v : Views, src : Replicas, prepared : SUBSET Certificate]
+Vote == [h : Heights, v : Views, b : ValidBlocks, src : Honest]
+Certificate == [view : Views, block : ValidBlocks]
+ViewChangeMsg == [h : Heights, v : Views, src : Honest, prepared : SUBSET Certificate]
 
 VARIABLES
-    chain,        \* chain[r]: the blocks honest replica r decided, height i at chain[r][i]
+    chain,        \* chain[r]: the blocks honest replica r decided; height i at chain[r][i]
     view,         \* view[r]: the view honest replica r is in at its current height
-    proposals,    \* pre-prepare and new-view messages, each a Vote record
-    prepares,     \* prepare messages, each a Vote record
-    commits,      \* commit messages, each a Vote record
-    viewChanges   \* view-change messages, each a ViewChangeMsg record
+    proposals,    \* the honest replicas' pre-prepare and new-view messages (Vote records)
+    prepares,     \* the honest replicas' prepare messages (Vote records)
+    commits,      \* the honest replicas' commit messages (Vote records)
+    viewChanges   \* the honest replicas' view-change messages (ViewChangeMsg records)
 
 vars == <<chain, view, proposals, prepares, commits, viewChanges>>
 
 TypeOK ==
     /\ DOMAIN chain = Honest
-    /\ \A r \in Honest : \E k \in 0..MaxHeight : chain[r] \in [1..k -> Blocks]
+    /\ \A r \in Honest : \E k \in 0..MaxHeight : chain[r] \in [1..k -> ValidBlocks]
     /\ view \in [Honest -> Views]
     /\ proposals \subseteq Vote
     /\ prepares \subseteq Vote
@@ -130,7 +147,7 @@ TypeOK ==
     /\ \A m \in viewChanges : Cardinality(m.prepared) <= 1
 
 -----------------------------------------------------------------------------
-(* Derived facts about a replica and the messages sent so far. *)
+(* Derived facts about a replica and the messages sent so far.             *)
 
 \* The height honest replica r works on (one above its last decided block).
 HeightOf(r) == Len(chain[r]) + 1
@@ -138,22 +155,27 @@ HeightOf(r) == Len(chain[r]) + 1
 \* Replica r still has a height of the model to decide.
 Active(r) == HeightOf(r) <= MaxHeight
 
-\* The message with these fields.
+\* The vote of replica r for block b at height h in view v.
 Msg(h, v, b, r) == [h |-> h, v |-> v, b |-> b, src |-> r]
-
-\* The scheduled proposer of view v sent a proposal of block b at height h.
-Proposed(h, v, b) == Primary(h, v) \in Faulty \/ Msg(h, v, b, Primary(h, v)) \in proposals
-
-\* The replicas that voted for block b at height h, view v, in a vote set.
-Voters(votes, h, v, b) == {m.src : m \in {x \in votes : x.h = h /\ x.v = v /\ x.b = b}} \cup Faulty
 
 \* Replica r already sent a message at height h in view v, in a message set.
 SentIn(msgs, r, h, v) == \E m \in msgs : m.src = r /\ m.h = h /\ m.v = v
 
-\* Block b is prepared at (h, v): proposed by the primary, and a quorum prepared it.
+\* The scheduled proposer of view v proposed block b at height h
+\* (a faulty proposer proposes every block: equivocation).
+Proposed(h, v, b) ==
+    \/ Primary(h, v) \in Faulty
+    \/ Msg(h, v, b, Primary(h, v)) \in proposals
+
+\* The replicas that voted for block b at (h, v) in a set of votes
+\* (a faulty replica votes for every block).
+Voters(votes, h, v, b) ==
+    {m.src : m \in {x \in votes : x.h = h /\ x.v = v /\ x.b = b}} \cup Faulty
+
+\* Block b is prepared at (h, v): proposed by the primary and prepared by a quorum.
 Prepared(h, v, b) == Proposed(h, v, b) /\ Power(Voters(prepares, h, v, b)) >= Quorum
 
-\* A quorum sent commits for block b at (h, v): b is decided at height h.
+\* A quorum committed block b at (h, v).
 CommitQuorum(h, v, b) == Power(Voters(commits, h, v, b)) >= Quorum
 
 \* Honest replica r's prepared certificate at height h: {} or the highest view
@@ -165,34 +187,35 @@ PreparedCertificate(r, h) ==
 \* The view changes to view v at height h.
 ViewChanges(h, v) == {m \in viewChanges : m.h = h /\ m.v = v}
 
-\* The senders of view changes to (h, v) that report no prepared
-\* certificate above view pv (pv = -1: that report none at all).
-ReportingAtMost(h, v, pv) ==
-    {m.src : m \in {x \in ViewChanges(h, v) : \A c \in x.prepared : c.view <= pv}} \cup Faulty
+\* The replicas that sent a view change to (h, v) reporting no prepared
+\* certificate above view w (w = -1: reporting none).  A faulty replica may
+\* always report none.
+ReportingAtMost(h, v, w) ==
+    {m.src : m \in {x \in ViewChanges(h, v) : \A c \in x.prepared : c.view <= w}} \cup Faulty
+
+\* A view change to (h, v) reports block b prepared in view w: an honest one
+\* in its message, or a faulty one showing a prepared certificate that exists.
+Reported(h, v, w, b) ==
+    \/ \E m \in ViewChanges(h, v) : [view |-> w, block |-> b] \in m.prepared
+    \/ Faulty # {} /\ Prepared(h, w, b)
 
 (***************************************************************************)
-(* The blocks a proposal in view v > 0 may carry (PBFT's new-view rule):  *)
-(* take a quorum of view changes to (h, v); if one of them reports a       *)
-(* prepared certificate, the block of the highest one, else any valid      *)
-(* block.  A block is safe if some quorum of the view changes sent so far  *)
-(* justifies it.  In view 0 every valid block is safe.                     *)
+(* The new-view rule.  A proposal in view v > 0 is justified by a quorum   *)
+(* of view changes to (h, v): if one of them reports a prepared            *)
+(* certificate, it carries the block of the highest one; if none does, any *)
+(* valid block.  SafeBlock(h, v, b) holds if some quorum of the view       *)
+(* changes sent so far justifies b.  In view 0 every valid block is safe.  *)
 (***************************************************************************)
-ReportedCertificates(h, v) ==
-    UNION {m.prepared : m \in ViewChanges(h, v)} \cup
-    IF Faulty = {} THEN {}
-    ELSE {c \in [view : 0..(v - 1), block : Blocks] : Prepared(h, c.view, c.block)}
-
-SafeBlocks(h, v) ==
-    IF v = 0 THEN ValidBlocks
-    ELSE {b \in ValidBlocks :
-            \/ Power(ReportingAtMost(h, v, -1)) >= Quorum
-            \/ \E c \in ReportedCertificates(h, v) :
-                    /\ c.block = b
-                    /\ Power(ReportingAtMost(h, v, c.view)) >= Quorum}
+SafeBlock(h, v, b) ==
+    /\ b \in ValidBlocks
+    /\ \/ v = 0
+       \/ Power(ReportingAtMost(h, v, -1)) >= Quorum
+       \/ \E w \in 0..(v - 1) :
+             Reported(h, v, w, b) /\ Power(ReportingAtMost(h, v, w)) >= Quorum
 
 -----------------------------------------------------------------------------
 (***************************************************************************)
-(* The initial state: nothing decided, every honest replica in view 0 of  *)
+(* The initial state: nothing decided, every honest replica in view 0 of   *)
 (* height 1, no message sent.                                              *)
 (***************************************************************************)
 Init ==
@@ -204,13 +227,13 @@ Init ==
     /\ viewChanges = {}
 
 (***************************************************************************)
-(* Honest replicas.                                                        *)
+(* The steps of an honest replica r.                                       *)
 (***************************************************************************)
 
 (***************************************************************************)
-(* Pre-prepare (paper 000, steps 2-4; 004, section 3.2): in view 0 the     *)
-(* replica the schedule names collects transactions into a valid block and *)
-(* broadcasts it.  Its pre-prepare also counts as its own prepare.         *)
+(* Pre-prepare (paper 000, steps 2-4; paper 004, section 3.2): in view 0   *)
+(* the replica the schedule names collects transactions into a valid       *)
+(* block and broadcasts it.  Its pre-prepare also counts as its prepare.   *)
 (***************************************************************************)
 PrePrepare(r, b) ==
     LET h == HeightOf(r) IN
@@ -224,9 +247,9 @@ PrePrepare(r, b) ==
     /\ UNCHANGED <<chain, view, commits, viewChanges>>
 
 (***************************************************************************)
-(* New view: the proposer of view v > 0, once view changes from a quorum  *)
-(* have arrived, proposes a block the new-view rule allows (SafeBlocks).   *)
-(* The proposal is the new-view message; it also counts as its prepare.   *)
+(* New view: the proposer of view v > 0, once view changes from a quorum   *)
+(* have arrived, proposes a block the new-view rule allows.  The proposal  *)
+(* is the new-view message; it also counts as the proposer's prepare.      *)
 (***************************************************************************)
 NewView(r, b) ==
     LET h == HeightOf(r)
@@ -236,15 +259,15 @@ NewView(r, b) ==
     /\ v > 0
     /\ r = Primary(h, v)
     /\ ~ SentIn(proposals, r, h, v)
-    /\ b \in SafeBlocks(h, v)
+    /\ SafeBlock(h, v, b)
     /\ proposals' = proposals \cup {Msg(h, v, b, r)}
     /\ prepares' = prepares \cup {Msg(h, v, b, r)}
     /\ UNCHANGED <<chain, view, commits, viewChanges>>
 
 (***************************************************************************)
-(* Prepare: a replica accepts the proposal of its current view's proposer *)
+(* Prepare: a replica accepts the proposal of its current view's proposer  *)
 (* if every transaction in the block is valid (paper 000, step 4) and, in  *)
-(* a view > 0, if the new-view rule allows the block; it then broadcasts a *)
+(* a view > 0, if the new-view rule allows the block; it broadcasts a      *)
 (* prepare.  It prepares at most one block per view.                       *)
 (***************************************************************************)
 Prepare(r, b) ==
@@ -252,16 +275,16 @@ Prepare(r, b) ==
         v == view[r]
     IN
     /\ Active(r)
-    /\ Proposed(h, v, b)
-    /\ b \in SafeBlocks(h, v)
     /\ ~ SentIn(prepares, r, h, v)
+    /\ Proposed(h, v, b)
+    /\ SafeBlock(h, v, b)
     /\ prepares' = prepares \cup {Msg(h, v, b, r)}
     /\ UNCHANGED <<chain, view, proposals, commits, viewChanges>>
 
 (***************************************************************************)
-(* Commit: a replica that prepared block b is prepared once a quorum      *)
-(* prepared b in its view; it then broadcasts a commit (at most one per    *)
-(* view).  Its commit is also its prepared certificate for view changes.   *)
+(* Commit: a replica that prepared block b is prepared once a quorum       *)
+(* prepared b in its view; it broadcasts a commit (at most one per view).  *)
+(* Its latest commit is its prepared certificate for view changes.         *)
 (***************************************************************************)
 Commit(r, b) ==
     LET h == HeightOf(r)
@@ -269,29 +292,46 @@ Commit(r, b) ==
     IN
     /\ Active(r)
     /\ Msg(h, v, b, r) \in prepares
-    /\ Prepared(h, v, b)
     /\ ~ SentIn(commits, r, h, v)
+    /\ Prepared(h, v, b)
     /\ commits' = commits \cup {Msg(h, v, b, r)}
     /\ UNCHANGED <<chain, view, proposals, prepares, viewChanges>>
 
 (***************************************************************************)
-(* Decide (paper 000, step 5: the nodes express acceptance by BFT): once  *)
-(* a quorum committed a valid block b at the replica's height in some view *)
-(* w, the replica appends b to its chain and starts the next height in     *)
-(* view 0.  Any view w: a replica that fell behind catches up from the     *)
-(* commit quorum (the quorum is its certificate).                          *)
+(* Once every honest replica has decided height h, no honest guard reads   *)
+(* the votes and view changes of height h again.  They are dropped, so     *)
+(* that the states of the next height do not multiply by the ways height h *)
+(* ended.  Proposals are kept: Validity reads them.                        *)
+(***************************************************************************)
+ForgetHeight(h) ==
+    /\ prepares' = {m \in prepares : m.h # h}
+    /\ commits' = {m \in commits : m.h # h}
+    /\ viewChanges' = {m \in viewChanges : m.h # h}
+
+(***************************************************************************)
+(* Decide (paper 000, step 5: the billing nodes express acceptance by BFT; *)
+(* step 4: the next block builds on it): once a quorum committed a valid   *)
+(* block b at the replica's height in some view w, the replica appends b   *)
+(* to its chain and starts the next height in view 0.  Any view w: a       *)
+(* replica that fell behind catches up from the commit quorum, which is    *)
+(* the certificate of the decision.                                        *)
 (***************************************************************************)
 Decide(r, w, b) ==
-    LET h == HeightOf(r) IN
+    LET h == HeightOf(r)
+        decided == [chain EXCEPT ![r] = Append(@, b)]
+    IN
     /\ Active(r)
     /\ b \in ValidBlocks
     /\ CommitQuorum(h, w, b)
-    /\ chain' = [chain EXCEPT ![r] = Append(@, b)]
+    /\ chain' = decided
     /\ view' = [view EXCEPT ![r] = 0]
-    /\ UNCHANGED <<proposals, prepares, commits, viewChanges>>
+    /\ IF \A s \in Honest : Len(decided[s]) >= h
+          THEN ForgetHeight(h)
+          ELSE UNCHANGED <<prepares, commits, viewChanges>>
+    /\ UNCHANGED proposals
 
 (***************************************************************************)
-(* View change: a replica that stops waiting (its timer expired: the      *)
+(* View change: a replica that stops waiting (its timer expired: the       *)
 (* proposer is faulty or slow, or the network is) moves to the next view   *)
 (* and broadcasts a view change carrying its prepared certificate.  It     *)
 (* sends nothing more in the views it left.                                *)
@@ -307,19 +347,24 @@ ViewChange(r) ==
 
 -----------------------------------------------------------------------------
 HonestStep(r) ==
-    \/ \E b \in Blocks : PrePrepare(r, b) \/ NewView(r, b) \/ Prepare(r, b) \/ Commit(r, b)
+    \/ \E b \in Blocks :
+          \/ PrePrepare(r, b)
+          \/ NewView(r, b)
+          \/ Prepare(r, b)
+          \/ Commit(r, b)
     \/ \E w \in Views, b \in Blocks : Decide(r, w, b)
     \/ ViewChange(r)
 
+\* Faulty and silent replicas take no steps of their own: see the fault model.
 Next == \E r \in Honest : HonestStep(r)
 
 Spec == Init /\ [][Next]_vars
 
 (***************************************************************************)
 (* Liveness assumption: a synchronous network and honest replicas that     *)
-(* keep working.  Each honest replica that can take a step eventually      *)
-(* takes one (messages are never lost: they stay in the sets).  Premature *)
-(* view changes are still allowed; faulty replicas get no fairness.        *)
+(* keep working.  An honest replica that can take a step eventually takes  *)
+(* one; messages are never lost (they stay in the sets).  Premature view   *)
+(* changes are still allowed.                                              *)
 (***************************************************************************)
 Fairness == \A r \in Honest : WF_vars(HonestStep(r))
 
