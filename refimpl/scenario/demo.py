@@ -2,6 +2,17 @@
 
 The simulation *drives* the ledger like the clients would (users, piles' nodes, operators); the
 ledger itself stays pure. Same seed, same chain, byte for byte, on any machine.
+
+Every block is decided by PBFT among the 15 billing nodes of Table 1 (F = 4, quorum 10) on a
+simulated network (:mod:`refimpl.consensus.simulator`): the scheduled company's master node
+builds the block from the clients' candidate transactions, every node checks it on its own
+tip. By default the network loses no message but suffers one fault: six non-master nodes
+(2-4 of TELD, 11-13 of Smart Grid) are partitioned from the rest for 5 simulated seconds,
+starting at 10 s. The nine connected nodes are one short of a quorum, so the height in
+progress stalls, the nodes change views, and after the partition heals the next proposer
+re-proposes the block the scheduled company built: the chain is the one a fault-free run
+produces, and the report shows the view changes. ``--byzantine``, ``--byzantine-mode``,
+``--drop-rate`` and ``--partition-ms`` change the faults.
 """
 
 from __future__ import annotations
@@ -13,32 +24,43 @@ from typing import Any
 
 import attrs
 
-from refimpl.chain.block import (
-    Block,
-    Tip,
-    build_block,
-    genesis_block,
-    header_hash,
-    scheduled_proposer,
-)
+from refimpl.chain.block import Block, Tip, genesis_block, header_hash
 from refimpl.chain.genesis import GenesisConfig, Member
+from refimpl.consensus.network_ledger import (
+    LedgerApp,
+    LedgerConsensus,
+    ledger_committee,
+    run_ledger_consensus,
+)
+from refimpl.consensus.replica import Committee, ReplicaState, SpecAction
+from refimpl.consensus.simulator import NetworkConfig, Partition, SimulationConfig
 from refimpl.chain.store import load_chain, save_chain
 from refimpl.ledger.transaction import Transaction, make_transaction
 from refimpl.chain.validate import validate_chain
 from refimpl.contracts.queries import recommend_stations
 from refimpl.crypto import sm2_keypair_from_seed
+from refimpl.encoding import FrozenMap
+from refimpl.errors import ChargeChainError
 from refimpl.ledger.records import SESSION_SETTLED, Params
 from refimpl.ledger.state import ADMIN, State, account_of_user, pile_key
 from refimpl.scenario import tianjin
 from refimpl.ledger.invariants import check_invariants
 from refimpl.scenario.rng import Rng
 
-__all__ = ["DemoOptions", "DemoRun", "run_demo", "demo_report", "format_yuan"]
+__all__ = ["DemoOptions", "DemoRun", "run_demo", "demo_report", "demo_network", "format_yuan",
+           "DEFAULT_PARTITION_NODES", "BYZANTINE_NODE_ORDER", "DEMO_BYZANTINE_MODES"]
 
 DC_POWER_W = 60_000
 AC_POWER_W = 7_000
 TABLE2_EV = "QCCF-0001"  # the Qichen Chenfeng car of 004's Table 2
 TABLE2_FIRST_BLOCK = 3  # right after registration (block 1); the tariff is the peak one
+
+#: The default fault: these non-master nodes (Figure 4 numbers) are partitioned for a while.
+DEFAULT_PARTITION_NODES = (2, 3, 4, 11, 12, 13)
+#: ``--byzantine N`` makes the first N of these non-master nodes Byzantine (one per operator).
+BYZANTINE_NODE_ORDER = (5, 8, 10, 15)
+#: What ``--byzantine`` nodes do (proposer equivocation needs a master node: simulator tests).
+DEMO_BYZANTINE_MODES = ("silent", "double-vote", "late", "forge")
 
 
 @attrs.frozen
@@ -50,6 +72,17 @@ class DemoOptions:
     blocks: int = 288
     block_interval_s: int = 300
     commission_bp: int = 500
+    #: the PBFT network: per-message delay range and the view-0 view-change timeout (ms)
+    min_delay_ms: int = 5
+    max_delay_ms: int = 50
+    view_timeout_ms: int = 1_000
+    #: faults: DEFAULT_PARTITION_NODES cut off for partition_ms from partition_start_ms (0: none),
+    #: the first ``byzantine`` nodes of BYZANTINE_NODE_ORDER Byzantine, random message loss
+    partition_ms: int = 5_000
+    partition_start_ms: int = 10_000
+    byzantine: int = 0
+    byzantine_mode: str = "silent"
+    drop_permille: int = 0
 
 
 @attrs.frozen
@@ -62,6 +95,7 @@ class DemoRun:
     tip: Tip
     rejected: tuple[tuple[int, str, str], ...]  # (height, tx kind, error code)
     table2: tuple[tuple[str, int], ...]  # (org_id, balance change in fen)
+    consensus: dict[str, Any] = attrs.field(factory=dict)  # the report's consensus section
 
 
 def format_hundredths(value: int) -> str:
@@ -72,6 +106,12 @@ def format_hundredths(value: int) -> str:
 
 #: Fen shown as yuan.
 format_yuan = format_hundredths
+
+
+def format_thousandths(value: int) -> str:
+    """An integer count of thousandths as a decimal string, exact (e.g. 47312 -> '47.312')."""
+    sign = "-" if value < 0 else ""
+    return f"{sign}{abs(value) // 1000}.{abs(value) % 1000:03d}"
 
 
 def _keys(seed: int, authors: list[str]) -> dict[str, tuple[bytes, bytes]]:
@@ -188,36 +228,46 @@ def _blocks_needed(energy_wh: int, power_w: int, interval_s: int) -> int:
     return max(1, -(-energy_ws // (power_w * interval_s)))
 
 
-def run_demo(
-    options: DemoOptions = DemoOptions(),
-    progress: Callable[[int, int], None] | None = None,
-) -> DemoRun:
-    """Produce the demo chain: registrations, the Table 2 car, then the fleet's day of charging."""
-    rng = Rng(options.seed, "tianjin")
-    keys = _keys(options.seed, _authors(options))
-    config = build_config(options, keys)
-    genesis, tip = genesis_block(config)
-    clients = _Clients(config.chain_id, keys)
-    blocks = [genesis]
-    events: dict[int, list[tuple]] = defaultdict(list)
-    rejected: list[tuple[int, str, str]] = []
-    table2_balance: dict[str, int] = {}
-    table2: list[tuple[str, int]] = []
-    quality = {}
-    homes: dict[str, tuple[int, int]] = {}
-    plan_rng, charge_rng = rng.fork("plan"), rng.fork("charges")
+class _Day:
+    """The clients' side of the simulated day, one height at a time.
 
-    events[TABLE2_FIRST_BLOCK].append(("table2", 0))
-    for i in range(1, options.users + 1):
-        for _ in range(plan_rng.between(1, 3)):
-            events[plan_rng.between(3, max(3, options.blocks - 24))].append(("start", f"EV{i:04d}"))
+    ``candidates(height, state)`` is what the clients have sent for ``height`` by the time its
+    proposer builds the block (the state is the decided state below it); ``observe(height,
+    block, after)`` is what they learn once the block is decided: sessions to settle, the
+    next Table 2 charge, ratings. Both are called in height order. Every proposer of a height
+    builds from the same candidates, so the day does not depend on which view decided it.
+    """
 
-    for height in range(1, options.blocks + 1):
-        state = tip.state
+    def __init__(self, options: DemoOptions, keys: dict[str, tuple[bytes, bytes]],
+                 config: GenesisConfig) -> None:
+        self.options = options
+        self.rng = Rng(options.seed, "tianjin")
+        self.clients = _Clients(config.chain_id, keys)
+        self.events: dict[int, list[tuple]] = defaultdict(list)
+        self.table2_balance: dict[str, int] = {}
+        self.table2: list[tuple[str, int]] = []
+        self.rejected: list[tuple[int, str, str]] = []
+        self.quality: dict[str, int] = {}
+        self.homes: dict[str, tuple[int, int]] = {}
+        self.opened: dict[int, list[tuple[str, str, int, int]]] = {}
+        self.pending: dict[int, list[Transaction]] = {}
+        plan_rng, self.charge_rng = self.rng.fork("plan"), self.rng.fork("charges")
+        self.events[TABLE2_FIRST_BLOCK].append(("table2", 0))
+        for i in range(1, options.users + 1):
+            for _ in range(plan_rng.between(1, 3)):
+                self.events[plan_rng.between(3, max(3, options.blocks - 24))].append(
+                    ("start", f"EV{i:04d}"))
+
+    def candidates(self, height: int, state: State) -> list[Transaction]:
+        """The transactions the clients send for ``height`` (computed once per height)."""
+        if height in self.pending:
+            return self.pending[height]
+        clients, charge_rng, events = self.clients, self.charge_rng, self.events
         clients.start_block(state)
         opened: list[tuple[str, str, int, int]] = []
         if height == 1:
-            homes = _registrations(clients, rng, options)
+            self.homes = _registrations(clients, self.rng, self.options)
+        homes = self.homes
         claimed: set[str] = set()
         starting: set[str] = set()
         for event in sorted(events.pop(height, []), key=lambda e: (e[0] != "table2", repr(e))):
@@ -230,7 +280,7 @@ def run_demo(
                     and (p := _free_pile(state, sid, claimed, "DC")) is not None
                 )
                 claimed.add(pile_key(station_id, pile))
-                table2_balance[op.org_id] = state.accounts[account_of_user(TABLE2_EV)]
+                self.table2_balance[op.org_id] = state.accounts[account_of_user(TABLE2_EV)]
                 session_id = f"{TABLE2_EV}-T2-{op.org_id}"
                 clients.send("start_charging", f"user:{TABLE2_EV}", {
                     "session_id": session_id, "station_id": station_id, "pile": pile,
@@ -274,21 +324,25 @@ def run_demo(
                 clients.send("settle_charging", f"node:{station.node_id}", body)
             elif kind == "rate":
                 session = state.sessions[event[1]]
-                q = quality.setdefault(session.station_id, 2 + charge_rng.below(3))
+                q = self.quality.setdefault(session.station_id, 2 + charge_rng.below(3))
                 rating = min(5, max(1, q + charge_rng.between(-1, 1)))
                 clients.send("rate_station", f"user:{session.ev_id}",
                              {"session_id": session.session_id, "rating": rating})
-        node_key = keys[f"node:{scheduled_proposer(state, height)[1]}"][0]
-        block, tip, failed = build_block(tip, clients.pending, node_key)
-        blocks.append(block)
-        rejected += [(height, tx.kind, error.code) for tx, error in failed]
-        after = tip.state
-        for session_id, purpose, energy_wh, meter_start in opened:
+        self.opened[height] = opened
+        self.pending[height] = list(clients.pending)
+        return self.pending[height]
+
+    def observe(self, height: int, block: Block, after: State,
+                failed: tuple[tuple[Transaction, ChargeChainError], ...]) -> None:
+        """What the clients learn from the decided block of ``height``."""
+        events, charge_rng = self.events, self.charge_rng
+        self.rejected += [(height, tx.kind, error.code) for tx, error in failed]
+        for session_id, purpose, energy_wh, meter_start in self.opened.pop(height, []):
             session = after.sessions.get(session_id)
             if session is None:
                 continue
             power = after.stations[session.station_id].piles[session.pile].power_w
-            done = height + _blocks_needed(energy_wh, power, options.block_interval_s)
+            done = height + _blocks_needed(energy_wh, power, self.options.block_interval_s)
             events[done].append(("settle", session_id, energy_wh, meter_start))
         for tx in block.transactions:
             if tx.kind != "settle_charging":
@@ -298,15 +352,141 @@ def run_demo(
                 org_index = [o.org_id for o in tianjin.TIANJIN_OPERATORS].index(
                     after.stations[session.station_id].org_id)
                 org_id = tianjin.TIANJIN_OPERATORS[org_index].org_id
-                table2.append((org_id, after.accounts[account_of_user(TABLE2_EV)]
-                               - table2_balance[org_id]))
+                self.table2.append((org_id, after.accounts[account_of_user(TABLE2_EV)]
+                                    - self.table2_balance[org_id]))
                 if org_index + 1 < len(tianjin.TIANJIN_OPERATORS):
                     events[height + 1].append(("table2", org_index + 1))
             elif charge_rng.chance(4, 5):
                 events[height + 1].append(("rate", session.session_id))
-        if progress is not None:
-            progress(height, options.blocks)
-    return DemoRun(options, config, tuple(blocks), tip, tuple(rejected), tuple(table2))
+
+
+def demo_network(options: DemoOptions, committee: Committee) -> SimulationConfig:
+    """The simulated network of the demo's 15 billing nodes, with the faults of ``options``."""
+    partitions: tuple[Partition, ...] = ()
+    if options.partition_ms > 0:
+        nodes = frozenset(_node_id(n) for n in DEFAULT_PARTITION_NODES)
+        partitions = (Partition(nodes, options.partition_start_ms,
+                                options.partition_start_ms + options.partition_ms),)
+    network = NetworkConfig(min_delay_ms=options.min_delay_ms, max_delay_ms=options.max_delay_ms,
+                            drop_permille=options.drop_permille, partitions=partitions)
+    byzantine = {_node_id(n): (options.byzantine_mode,)
+                 for n in BYZANTINE_NODE_ORDER[:options.byzantine]}
+    return SimulationConfig(options.seed, committee, network, FrozenMap(byzantine),
+                            record_log=False, record_trace=False)
+
+
+def _check_fault_options(options: DemoOptions, f: int) -> None:
+    """At most F Byzantine nodes, a known behaviour, a drop rate below 1000 permille."""
+    checks = [("byzantine", f"0..{f}", 0 <= options.byzantine <= f),
+              ("byzantine_mode", list(DEMO_BYZANTINE_MODES),
+               options.byzantine_mode in DEMO_BYZANTINE_MODES),
+              ("drop_permille", "0..500", 0 <= options.drop_permille <= 500),
+              ("partition_ms", ">= 0", options.partition_ms >= 0),
+              ("min_delay_ms, max_delay_ms", "1 <= min <= max",
+               1 <= options.min_delay_ms <= options.max_delay_ms)]
+    for field, expected, ok in checks:
+        if not ok:
+            raise ChargeChainError("E_PARAMETER", "demo fault option out of range", field=field,
+                                   expected=expected,
+                                   received=getattr(options, field.split(",")[0]))
+
+
+def _consensus_summary(options: DemoOptions, committee: Committee,
+                       outcome: LedgerConsensus) -> dict[str, Any]:
+    """The report's consensus section (plain data; times as exact decimal strings)."""
+    stats = outcome.result.stats
+    heights = len(outcome.blocks)
+    elapsed_ms = stats.last_decision_ms
+    views = Counter(stats.decision_views.values())
+    faults: dict[str, Any] = {
+        "byzantine_nodes": sorted(outcome.result.config.byzantine),
+        "byzantine_mode": options.byzantine_mode if options.byzantine else None,
+        "drop_permille": options.drop_permille,
+        "partition": None,
+    }
+    for partition in outcome.result.config.network.partitions:
+        faults["partition"] = {"nodes": sorted(partition.nodes), "start_ms": partition.start_ms,
+                               "end_ms": partition.end_ms}
+    return {
+        "protocol": "PBFT",
+        "nodes": len(committee.replicas),
+        "f": committee.f,
+        "quorum": committee.quorum,
+        "masters": dict(committee.master),
+        "heights_decided": heights,
+        "views_used": {str(v): n for v, n in sorted(views.items())},
+        "max_view": max(views, default=0),
+        "view_changes": stats.view_changes,
+        "new_views": stats.new_views,
+        "messages": {"sent": stats.sent, "delivered": stats.delivered, "dropped": stats.dropped,
+                     "duplicated": stats.duplicated, "rejected": stats.rejected},
+        "network": {"delay_ms": [options.min_delay_ms, options.max_delay_ms],
+                    "view_timeout_ms": options.view_timeout_ms},
+        "faults": faults,
+        "block_checks": outcome.checks,
+        "simulated_seconds": format_thousandths(elapsed_ms),
+        "blocks_per_simulated_second": format_hundredths(heights * 100_000 // max(1, elapsed_ms)),
+        "agreement": True,
+    }
+
+
+def run_demo(
+    options: DemoOptions = DemoOptions(),
+    progress: Callable[[int, int], None] | None = None,
+) -> DemoRun:
+    """Produce the demo chain through PBFT: registrations, the Table 2 car, the fleet's day.
+
+    The 15 billing nodes of Table 1 run PBFT replicas on the simulated network of
+    :func:`demo_network`; each block is built by the scheduled company's master node from the
+    clients' candidate transactions and checked by every replica on its own tip.
+    """
+    keys = _keys(options.seed, _authors(options))
+    config = build_config(options, keys)
+    genesis, tip0 = genesis_block(config)
+    day = _Day(options, keys, config)
+    committee = ledger_committee(tip0.state, max_height=options.blocks,
+                                 view_timeout_ms=options.view_timeout_ms)
+    _check_fault_options(options, committee.f)
+    node_keys = {_node_id(n): keys[f"node:{_node_id(n)}"][0]
+                 for op in tianjin.TIANJIN_OPERATORS for n in op.node_numbers}
+    observed = [0]
+
+    def catch_up(tip: Tip) -> None:
+        """Let the clients observe every decided block up to ``tip``, in height order."""
+        path = []
+        while tip.header.height > observed[0]:
+            path.append(tip)
+            tip = app.parent(tip, tip0)
+        for later in reversed(path):
+            block_id = later.hash.hex()
+            day.observe(later.header.height, app.blocks[block_id], later.state,
+                        tuple(app.rejected.get(block_id, ())))
+            observed[0] = later.header.height
+
+    def candidates(height: int, tip: Tip) -> list[Transaction]:
+        """The proposer's candidates: the clients first observe every block below ``height``."""
+        catch_up(tip)
+        return day.candidates(height, tip.state)
+
+    reported = [0]
+
+    def on_decide(action: SpecAction, state: ReplicaState) -> None:
+        """Report progress: the highest height some honest node decided."""
+        if progress is not None and action.height > reported[0]:
+            reported[0] = action.height
+            progress(action.height, options.blocks)
+
+    app = LedgerApp(candidates, node_keys)
+    network = demo_network(options, committee)
+    outcome = run_ledger_consensus(network, tip0, app, node_keys, on_decide)
+    if len(outcome.blocks) != options.blocks:
+        raise ChargeChainError("E_CONSENSUS", "the network did not decide every height",
+                               field="blocks", expected=options.blocks,
+                               received=len(outcome.blocks))
+    catch_up(outcome.tip)
+    return DemoRun(options, config, (genesis,) + outcome.blocks, outcome.tip,
+                   tuple(day.rejected), tuple(day.table2),
+                   _consensus_summary(options, committee, outcome))
 
 
 def demo_report(run: DemoRun, db_path: Path, *, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
@@ -368,6 +548,7 @@ def demo_report(run: DemoRun, db_path: Path, *, progress: Callable[[int, int], N
             for account, balance in sorted(state.accounts.items())
             if not account.startswith("user:")
         },
+        "consensus": run.consensus,
         "invariants": check_invariants(state, run.blocks),
         "revalidation": {
             "ok": validation.ok,
