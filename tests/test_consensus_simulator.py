@@ -305,7 +305,7 @@ def _ledger_world():
 def test_a_ledger_run_is_a_trace_of_the_spec(voters):
     """Empty ledger blocks through PBFT (15 voting nodes, or the 4 masters) with the first
     proposer cut off: the trace names each height's blocks b1, b2, ... and passes the check."""
-    from refimpl.consensus.network_ledger import LedgerApp, ledger_committee, run_ledger_consensus
+    from refimpl.node.network_ledger import LedgerApp, ledger_committee, run_ledger_consensus
 
     tip, node_keys = _ledger_world()
     committee = ledger_committee(tip.state, voters=voters, max_height=3, max_view=3,

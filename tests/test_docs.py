@@ -28,9 +28,9 @@ DOCS = ROOT / "docs"
 GENERATED = DOCS / "_generated"
 
 #: Pages other sessions write; they are part of the site but not checked here.
-FOREIGN_PAGES = {"crypto.md", "consensus.md"}
+FOREIGN_PAGES = {"crypto.md", "consensus.md", "replicas.md"}
 #: Every page of the site (file stem).
-PAGES = ["index", "architecture", "data-formats", "crypto", "consensus", "contracts",
+PAGES = ["index", "architecture", "data-formats", "crypto", "consensus", "replicas", "contracts",
          "interpretation-register", "cli", "proofs", "error-codes", "testing", "api"]
 
 IR_ID = re.compile(r"\bIR-[A-Z][A-Z0-9]*-[0-9]+\b")

@@ -6,7 +6,7 @@
 * :mod:`refimpl.consensus.replica`: a replica as a pure state machine (spec/PBFT.tla).
 * :mod:`refimpl.consensus.simulator`: a seeded network simulator with faults.
 * :mod:`refimpl.consensus.trace`: traces of runs in the spec's abstract state, and their check.
-* :mod:`refimpl.consensus.network_ledger`: PBFT over ledger blocks (the demo). It builds on
+* :mod:`refimpl.node.network_ledger`: PBFT over ledger blocks (the demo). It builds on
   ``refimpl.chain``, which itself imports the schedule, so this package does not import it.
 """
 

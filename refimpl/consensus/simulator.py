@@ -68,7 +68,7 @@ from refimpl.consensus.schedule import company_order
 from refimpl.consensus.trace import BlockNamer, TraceRecorder, trace_constants
 from refimpl.encoding import FrozenMap
 from refimpl.errors import ChargeChainError
-from refimpl.scenario.rng import Rng
+from refimpl.rng import Rng
 
 __all__ = [
     "BEHAVIOURS",

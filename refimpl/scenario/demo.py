@@ -26,7 +26,7 @@ import attrs
 
 from refimpl.chain.block import Block, Tip, genesis_block, header_hash
 from refimpl.chain.genesis import GenesisConfig, Member
-from refimpl.consensus.network_ledger import (
+from refimpl.node.network_ledger import (
     LedgerApp,
     LedgerConsensus,
     ledger_committee,
@@ -45,7 +45,7 @@ from refimpl.ledger.records import SESSION_SETTLED, Params
 from refimpl.ledger.state import ADMIN, State, account_of_user, pile_key
 from refimpl.scenario import tianjin
 from refimpl.ledger.invariants import check_invariants
-from refimpl.scenario.rng import Rng
+from refimpl.rng import Rng
 
 __all__ = ["DemoOptions", "DemoRun", "run_demo", "demo_report", "demo_network", "format_yuan",
            "DEFAULT_PARTITION_NODES", "BYZANTINE_NODE_ORDER", "DEMO_BYZANTINE_MODES"]

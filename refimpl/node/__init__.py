@@ -1,0 +1,1 @@
+"""Node layer: a billing node is a PBFT replica whose application is the ledger (blocks, state)."""
