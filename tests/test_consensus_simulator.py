@@ -22,6 +22,7 @@ from refimpl.consensus.simulator import (
     NetworkConfig,
     Partition,
     SimulationConfig,
+    generate_traces,
     run_simulation,
     scenario_config,
     small_committee,
@@ -30,7 +31,6 @@ from refimpl.consensus.trace import (
     TRACE_SCENARIOS,
     agreement_errors,
     check_trace,
-    generate_traces,
     validity_errors,
 )
 from refimpl.encoding import FrozenMap, canonical_bytes

@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 
 from refimpl.consensus.simulator import AbstractApp, run_simulation, scenario_config
-from refimpl.consensus.trace import TRACE_SCENARIOS, check_trace, generate_traces
+from refimpl.consensus.simulator import generate_traces
+from refimpl.consensus.trace import TRACE_SCENARIOS, check_trace
 from refimpl.tlc.traces import ValidationResult, trace_module, validate_traces
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -26,9 +26,10 @@ from refimpl.consensus.simulator import (
     NetworkConfig,
     SimulationConfig,
     SimulationResult,
+    generate_traces,
     run_simulation,
 )
-from refimpl.consensus.trace import check_trace, generate_traces
+from refimpl.consensus.trace import check_trace
 
 __all__ = [
     "AbstractApp",

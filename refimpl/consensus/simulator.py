@@ -65,7 +65,7 @@ from refimpl.consensus.replica import (
     step,
 )
 from refimpl.consensus.schedule import company_order
-from refimpl.consensus.trace import BlockNamer, TraceRecorder, trace_constants
+from refimpl.consensus.trace import TRACE_SCENARIOS, BlockNamer, TraceRecorder, trace_constants
 from refimpl.encoding import FrozenMap
 from refimpl.errors import ChargeChainError
 from refimpl.rng import Rng
@@ -83,6 +83,7 @@ __all__ = [
     "run_simulation",
     "small_committee",
     "scenario_config",
+    "generate_traces",
 ]
 
 #: What a Byzantine replica may do (see the module docstring).
@@ -531,3 +532,22 @@ def scenario_config(scenario: str, seed: int, *,
                                          "drops", "partition"], received=scenario)
     return SimulationConfig(seed, committee, network, FrozenMap(byzantine), silent,
                             late_ms=600, time_limit_ms=60_000)
+
+
+def generate_traces(count: int, *, seed: int = 0,
+                    commit_quorum_override: int | None = None) -> list[dict[str, Any]]:
+    """``count`` small traces (N = 4, F = 1, heights 1..2, views 0..2) from seeds seed, seed+1, ...
+
+    Trace i runs scenario ``TRACE_SCENARIOS[i % 5]`` with seed ``seed + i``; see
+    :func:`scenario_config`. ``commit_quorum_override=2`` (F + 1)
+    makes every replica deliberately broken: it commits after F + 1 prepares.
+    """
+    traces = []
+    for index in range(count):
+        scenario = TRACE_SCENARIOS[index % len(TRACE_SCENARIOS)]
+        config = scenario_config(scenario, seed + index,
+                                 commit_quorum_override=commit_quorum_override)
+        result = run_simulation(config, AbstractApp())
+        assert result.trace is not None
+        traces.append({**result.trace, "meta": {"scenario": scenario, "seed": seed + index}})
+    return traces

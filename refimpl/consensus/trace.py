@@ -45,7 +45,7 @@ Emission rules (they follow the spec's fault model):
 :func:`check_trace` is a transcription of the spec's ``Init`` and ``Next`` into Python: it
 checks every step's guard and successor state, and the invariants ``Agreement`` and
 ``Validity``. It is a fast pre-check; TLC remains the reference.
-:func:`generate_traces` produces a mix of small traces (N = 4, F = 1, 2 heights, views up
+:func:`refimpl.consensus.simulator.generate_traces` produces a mix of small traces (N = 4, F = 1, 2 heights, views up
 to 2) for the TLC trace validation.
 """
 
@@ -68,7 +68,6 @@ __all__ = [
     "step_errors",
     "agreement_errors",
     "validity_errors",
-    "generate_traces",
     "TRACE_SCENARIOS",
 ]
 
@@ -450,26 +449,5 @@ def check_trace(trace: Mapping[str, Any]) -> list[str]:
 
 # --------------------------------------------------------------------------- trace generation
 
-#: The scenarios :func:`generate_traces` cycles through.
+#: The scenarios :func:`refimpl.consensus.simulator.generate_traces` cycles through.
 TRACE_SCENARIOS = ("no-faults", "silent-replica", "equivocating-proposer", "drops", "partition")
-
-
-def generate_traces(count: int, *, seed: int = 0,
-                    commit_quorum_override: int | None = None) -> list[dict[str, Any]]:
-    """``count`` small traces (N = 4, F = 1, heights 1..2, views 0..2) from seeds seed, seed+1, ...
-
-    Trace i runs scenario ``TRACE_SCENARIOS[i % 5]`` with seed ``seed + i``; see
-    :func:`refimpl.consensus.simulator.scenario_config`. ``commit_quorum_override=2`` (F + 1)
-    makes every replica deliberately broken: it commits after F + 1 prepares.
-    """
-    from refimpl.consensus.simulator import AbstractApp, run_simulation, scenario_config
-
-    traces = []
-    for index in range(count):
-        scenario = TRACE_SCENARIOS[index % len(TRACE_SCENARIOS)]
-        config = scenario_config(scenario, seed + index,
-                                 commit_quorum_override=commit_quorum_override)
-        result = run_simulation(config, AbstractApp())
-        assert result.trace is not None
-        traces.append({**result.trace, "meta": {"scenario": scenario, "seed": seed + index}})
-    return traces
