@@ -247,3 +247,28 @@ def test_demo_rejects_too_few_blocks(tmp_path):
     assert proc.returncode == 2
     assert "--blocks" in proc.stderr
     assert not (tmp_path / "x.sqlite").exists()
+
+
+def test_stations_recommends_from_a_stored_chain(tmp_path):
+    """`chargechain stations X Y` lists stations within the radius, best evaluation first."""
+    import json
+    import math
+    import subprocess
+    import sys
+
+    db = tmp_path / "demo.sqlite"
+    made = subprocess.run([sys.executable, "-m", "refimpl", "demo", "--users", "5", "--blocks", "60",
+                           "--db", str(db), "--json"], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    shown = subprocess.run([sys.executable, "-m", "refimpl", "stations", "0", "0", "--radius", "800",
+                            "--limit", "50", "--db", str(db), "--json"],
+                           capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    rows = json.loads(shown.stdout)
+    assert rows, "stations near the first subway station"
+    assert all(math.isqrt(r["distance_sq_m2"]) <= 800 for r in rows)
+    keys = [(-r["evaluation_micro"], r["distance_sq_m2"], r["station_id"]) for r in rows]
+    assert keys == sorted(keys)
+    missing = subprocess.run([sys.executable, "-m", "refimpl", "stations", "0", "0", "--db",
+                              str(tmp_path / "none.sqlite")], capture_output=True, text=True)
+    assert missing.returncode == 2 and "E_STORE" in missing.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from math import isqrt
 from pathlib import Path
 from typing import Any
 
@@ -193,29 +194,68 @@ def validate(db: Path, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def bills(ev_id: str, db_path: Path, as_json: bool) -> None:
     """Bill query (004): every settled charge of EV_ID in a stored chain (no consensus needed)."""
-    from refimpl.chain.store import load_chain
-    from refimpl.chain.validate import validate_chain
     from refimpl.contracts.queries import bill_query
     from refimpl.encoding import to_plain
 
     try:
-        config, blocks, hashes = load_chain(db_path)
-        report, tip = validate_chain(config, blocks, hashes)
-        if not report.ok:
-            raise ChargeChainError(report.first_error["code"], "the stored chain is invalid")
-        rows = to_plain(bill_query(tip.state, ev_id))
+        rows = to_plain(bill_query(_validated_tip(db_path).state, ev_id))
     except ChargeChainError as error:
         _fail(error)
     if as_json:
         _emit_json(rows)
         return
     table = Table(title=f"Bills of {ev_id}")
-    for col in ("session_id", "time", "payment_fen", "price_id", "cs_id", "ev_org_id", "cs_org_id"):
+    columns = ("session_id", "time", "payment_fen", "price_id", "electricity_fen_per_kwh",
+               "service_fen_per_kwh", "cs_id", "ev_org_id", "cs_org_id")
+    for col in columns:
         table.add_column(col)
     for row in rows:
-        table.add_row(*(str(row[c]) for c in ("session_id", "time", "payment_fen", "price_id",
-                                              "cs_id", "ev_org_id", "cs_org_id")))
+        table.add_row(*(str(row[c]) for c in columns))
     out.print(table)
+
+
+@main.command()
+@click.argument("x_m", type=int)
+@click.argument("y_m", type=int)
+@click.option("--radius", "radius_m", default=1000, show_default=True, type=click.IntRange(0),
+              help="Largest distance in metres.")
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(1))
+@click.option("--db", "db_path", default="chargechain-demo.sqlite", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+def stations(x_m: int, y_m: int, radius_m: int, limit: int, db_path: Path, as_json: bool) -> None:
+    """Station recommendation (004) at X_M, Y_M (metres on the local grid) in a stored chain."""
+    from refimpl.contracts.queries import recommend_stations
+    from refimpl.encoding import to_plain
+
+    try:
+        tip = _validated_tip(db_path)
+        rows = to_plain(recommend_stations(tip.state, x_m, y_m, radius_m, limit))
+    except ChargeChainError as error:
+        _fail(error)
+    if as_json:
+        _emit_json(rows)
+        return
+    table = Table(title=f"Stations within {radius_m} m of ({x_m}, {y_m}): best evaluation first")
+    for col in ("station_id", "org_id", "evaluation", "distance_m", "free_piles"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(row["station_id"], row["org_id"], f"{row['evaluation_micro'] // 10**6}.{row['evaluation_micro'] % 10**6:06d}",
+                      str(isqrt(row["distance_sq_m2"])), str(row["free_piles"]))
+    out.print(table)
+
+
+def _validated_tip(db_path: Path):
+    """The tip of a stored chain after full re-validation (a typed error if it is invalid)."""
+    from refimpl.chain.store import load_chain
+    from refimpl.chain.validate import validate_chain
+
+    config, blocks, hashes = load_chain(db_path)
+    report, tip = validate_chain(config, blocks, hashes)
+    if not report.ok:
+        raise ChargeChainError(report.first_error["code"], "the stored chain is invalid",
+                               field=f"block {report.first_error['height']}")
+    return tip
 
 
 @main.command()
