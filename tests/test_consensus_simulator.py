@@ -322,3 +322,120 @@ def test_a_ledger_run_is_a_trace_of_the_spec(voters):
     assert set(trace["constants"]["valid_blocks"]) <= {"b1", "b2", "b3"}
     # one check_block per distinct block (N09 built a view-0 block nobody else saw)
     assert outcome.checks == outcome.builds == 4
+
+
+# --------------------------------------------------------------------------- the traced state is the implementation's
+
+
+def _watch_confirmations(monkeypatch):
+    """Record every (trace state, implementation state) pair the run compares."""
+    from refimpl.consensus.trace import TraceRecorder
+
+    seen = []
+    original = TraceRecorder.confirm
+
+    def confirm(self, observed):
+        seen.append((self.state.as_plain(), observed.as_plain(), observed.forgotten))
+        original(self, observed)
+
+    monkeypatch.setattr(TraceRecorder, "confirm", confirm)
+    return seen
+
+
+def test_the_traced_state_is_read_off_the_sent_messages_and_replica_states(monkeypatch):
+    """After every honest event the state the reported actions build equals the one read off
+    the messages the honest replicas sent and their own chains and views, ForgetHeight
+    included; the last one is the trace's last state."""
+    seen = _watch_confirmations(monkeypatch)
+    for index, scenario in enumerate(TRACE_SCENARIOS):
+        for override in (None, 2):
+            seen.clear()
+            config = scenario_config(scenario, 300 + index, commit_quorum_override=override)
+            result = run(config)
+            assert seen and all(traced == derived for traced, derived, _ in seen)
+            assert seen[-1][1] == result.trace["steps"][-1]["state"]
+            if all(len(result.states[r].chain) == 2 for r in result.honest):
+                assert seen[-1][2] == 2  # both heights forgotten
+                assert seen[-1][1]["prepares"] == seen[-1][1]["commits"] == []
+                assert seen[-1][1]["proposals"] != []
+
+
+def _tampered_step(monkeypatch, tamper):
+    """Make the simulator's replicas report or send differently (``tamper`` edits a Step)."""
+    from refimpl.consensus import simulator
+
+    original = simulator.step
+
+    def tampered(committee, app, keys, state, event):
+        return tamper(keys.replica, original(committee, app, keys, state, event))
+
+    monkeypatch.setattr(simulator, "step", tampered)
+
+
+def _run_tampered(monkeypatch, tamper) -> ChargeChainError:
+    _tampered_step(monkeypatch, tamper)
+    with pytest.raises(ChargeChainError) as error:
+        run(scenario_config("no-faults", 5))
+    assert error.value.code == "E_CONSENSUS"
+    assert "not the implementation's state" in error.value.message
+    return error.value
+
+
+def test_a_reported_prepare_that_was_never_sent_stops_the_run(monkeypatch):
+    """r2 reports its Prepare but does not send it: the traced prepares are not the sent ones."""
+    from refimpl.consensus.messages import Prepare
+
+    def tamper(replica, result):
+        if replica != "r2":
+            return result
+        return attrs.evolve(result, sends=tuple(s for s in result.sends
+                                                if not isinstance(s.message, Prepare)))
+
+    error = _run_tampered(monkeypatch, tamper)
+    assert "prepares" in str(error.received) and "'r2'" in str(error.received)
+
+
+def test_a_commit_sent_but_not_reported_stops_the_run(monkeypatch):
+    def tamper(replica, result):
+        return attrs.evolve(result, actions=tuple(a for a in result.actions
+                                                  if (a.replica, a.name) != ("r3", "Commit")))
+
+    error = _run_tampered(monkeypatch, tamper)
+    assert "commits" in str(error.received)
+
+
+def test_a_view_change_without_its_prepared_certificate_stops_the_run(monkeypatch):
+    """A view change must carry the sender's latest commit (the spec's PreparedCertificate)."""
+    from refimpl.consensus.messages import ViewChange
+
+    dropped = []
+
+    def tamper(replica, result):
+        sends = []
+        for s in result.sends:
+            if isinstance(s.message, ViewChange) and s.message.prepared is not None:
+                dropped.append(s.message)
+                s = attrs.evolve(s, message=attrs.evolve(s.message, prepared=None))
+            sends.append(s)
+        return attrs.evolve(result, sends=tuple(sends))
+
+    _tampered_step(monkeypatch, tamper)
+    for seed in range(40):  # losses make replicas commit and then time out
+        try:
+            run(scenario_config("drops", seed))
+        except ChargeChainError as error:
+            assert dropped and "viewChanges" in str(error.received)
+            return
+        assert not dropped
+    pytest.fail("no honest view change carried a prepared certificate")
+
+
+def test_a_replica_whose_own_view_is_not_the_reported_one_stops_the_run(monkeypatch):
+    def tamper(replica, result):
+        if replica == "r4" and any(a.name == "Decide" for a in result.actions):
+            return attrs.evolve(result, state=attrs.evolve(result.state,
+                                                           view=result.state.view + 1))
+        return result
+
+    error = _run_tampered(monkeypatch, tamper)
+    assert "view" in str(error.received)

@@ -286,9 +286,10 @@ def test_mutated_simulator_traces_are_rejected_at_the_mutated_record(simulated):
 
 
 def test_the_traced_state_is_the_replicas_own_state_at_the_end():
-    """The simulator derives the traced state from the actions it records; at the end of a
-    run, each honest replica's own chain, height and view must be the traced ones (so TLC's
-    verdict is about the replicas, not only about the recorder)."""
+    """At the end of a run each honest replica's own chain, height and view are the traced ones.
+
+    (During the run the simulator also checks, after every honest event, that the traced state
+    equals the one derived from the messages actually sent and the replicas' own state.)"""
     for seed in range(SIM_SEED, SIM_SEED + 20):
         scenario = TRACE_SCENARIOS[seed % len(TRACE_SCENARIOS)]
         result = run_simulation(scenario_config(scenario, seed), AbstractApp())

@@ -26,7 +26,12 @@ half, a vote for another block to the other half), ``late`` (everything ``late_m
 commits claiming to come from another replica, which the receivers drop: the MAC fails).
 Their messages carry their own id, signed and authenticated with their own keys.
 
-Only the honest replicas' spec actions are traced (:mod:`refimpl.consensus.trace`).
+Only the honest replicas' spec actions are traced (:mod:`refimpl.consensus.trace`). The
+trace's steps are the actions the replicas report; after every honest replica event the run
+checks that the state those actions build is the implementation's own: the spec messages the
+honest replicas actually sent and their own chains and views
+(:class:`refimpl.consensus.trace.ImplementationState`, :meth:`TraceRecorder.confirm`), and
+stops with E_CONSENSUS if not.
 """
 
 from __future__ import annotations
@@ -65,7 +70,13 @@ from refimpl.consensus.replica import (
     step,
 )
 from refimpl.consensus.schedule import company_order
-from refimpl.consensus.trace import TRACE_SCENARIOS, BlockNamer, TraceRecorder, trace_constants
+from refimpl.consensus.trace import (
+    TRACE_SCENARIOS,
+    BlockNamer,
+    ImplementationState,
+    TraceRecorder,
+    trace_constants,
+)
 from refimpl.encoding import FrozenMap
 from refimpl.errors import ChargeChainError
 from refimpl.rng import Rng
@@ -295,6 +306,9 @@ class _Run:
         self.honest = tuple(r for r in self.committee.replicas
                             if r not in config.byzantine and r not in config.silent)
         self.recorder = TraceRecorder(self.honest, namer) if config.record_trace else None
+        #: the traced state read off the honest replicas' sends and states (checks the recorder)
+        self.observed = (ImplementationState(self.honest, namer) if config.record_trace
+                         else None)
         self.counts = {"sent": 0, "delivered": 0, "dropped": 0, "duplicated": 0, "rejected": 0,
                        "view_changes": 0, "new_views": 0, "events": 0}
         self.decision_views: dict[int, int] = {}
@@ -366,10 +380,15 @@ class _Run:
             outgoing = ([send] if honest else
                         _distort(self.committee, self.app, keys, result.state, send, behaviours))
             for out in outgoing:
+                if honest and self.observed is not None:
+                    self.observed.sent(node, out.message)
                 self.transmit(node, out, extra)
         for timer in result.timers:
             self.push(self.now + timer.delay_ms, "timer", node,
                       Timeout(timer.kind, timer.height, timer.view))
+        if honest and self.observed is not None and self.recorder is not None:
+            self.observed.observe(self.states)
+            self.recorder.confirm(self.observed)
 
     def trace_action(self, action: SpecAction) -> None:
         """Count and trace one honest spec action."""

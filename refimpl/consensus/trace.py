@@ -37,6 +37,10 @@ Emission rules (they follow the spec's fault model):
   which makes ``Prepared`` true in the abstract state.
 * When the last honest replica decides height h, the prepares, commits and view changes of
   h leave the state (the spec's ``ForgetHeight``); proposals stay.
+* The state is built from the reported actions, and checked against the implementation:
+  :class:`ImplementationState` reads the same six variables off the spec messages the honest
+  replicas sent and their own chains and views, and :meth:`TraceRecorder.confirm` (called
+  by the simulator after every honest event) stops the run if the two differ.
 * Replicas and blocks are short strings: replica names as given, and block ids either as
   given (abstract blocks ``b1``, ``b2``, ``bad``) or, for ledger blocks, the hashes of each
   height mapped to ``b1``, ``b2``, ... in order of first appearance at that height
@@ -54,7 +58,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from refimpl.consensus.replica import SpecAction
+from refimpl.consensus.messages import Commit, Message, Prepare, Proposal, ViewChange
+from refimpl.consensus.replica import ReplicaState, SpecAction
 from refimpl.errors import ChargeChainError
 
 __all__ = [
@@ -62,6 +67,7 @@ __all__ = [
     "TRACE_ACTIONS",
     "AbstractState",
     "TraceRecorder",
+    "ImplementationState",
     "BlockNamer",
     "trace_constants",
     "check_trace",
@@ -151,6 +157,24 @@ class AbstractState:
             raise ChargeChainError("E_CONSENSUS", "not an action of spec/PBFT.tla", field="action",
                                    expected=list(TRACE_ACTIONS), received=name)
 
+    def differences(self, other: AbstractState) -> list[str]:
+        """How ``other`` differs from this state, one line per variable (empty: equal)."""
+        found = []
+        for name, mine, theirs in (
+                ("chain", self.chain, other.chain), ("view", self.view, other.view),
+                ("proposals", self.proposals, other.proposals),
+                ("prepares", self.prepares, other.prepares),
+                ("commits", self.commits, other.commits),
+                ("viewChanges", self.view_changes, other.view_changes)):
+            if mine == theirs:
+                continue
+            if isinstance(mine, set):
+                found.append(f"{name}: only here {sorted(mine - theirs)}, "
+                             f"only there {sorted(theirs - mine)}")
+            else:
+                found.append(f"{name}: here {mine}, there {theirs}")
+        return found
+
     def as_plain(self) -> dict[str, Any]:
         """The state in the JSON shapes of refimpl.tlc.abstract_state (sets as sorted lists)."""
         return {
@@ -195,6 +219,82 @@ def trace_constants(*, companies: Sequence[str], replicas: Sequence[str],
     }
 
 
+class ImplementationState:
+    """The spec's six variables read off the implementation, not off the reported actions.
+
+    ``proposals``, ``prepares``, ``commits`` and ``viewChanges`` come from the spec messages
+    the honest replicas actually put on the network (:meth:`sent`): proposals (pre-prepares
+    and new views), which are also their proposer's prepare (the spec's PrePrepare and
+    NewView add both), prepares, commits, and view changes with the prepared certificate
+    they carry. ``chain`` and ``view`` come from the honest replicas' own states
+    (:meth:`observe`): the decided block ids and the view at the current height. The spec's
+    ForgetHeight applies: once every honest replica has decided height h, the prepares,
+    commits and view changes of h are dropped; proposals stay. Block ids are named with the
+    recorder's namer, so this state is comparable with the one the actions build
+    (:meth:`TraceRecorder.confirm`).
+    """
+
+    def __init__(self, honest: Sequence[str],
+                 namer: Callable[[int, str], str] | None = None) -> None:
+        self.state = AbstractState(honest)
+        self.namer = namer or (lambda height, block_id: block_id)
+        self.forgotten = 0  # every honest replica has decided the heights up to this one
+        self._raw_chain: dict[str, tuple[str, ...]] = {r: () for r in self.state.honest}
+
+    def sent(self, replica: str, message: Message) -> None:
+        """An honest replica put ``message`` on the network (retransmissions change nothing)."""
+        if replica not in self.state.view:
+            raise ChargeChainError("E_CONSENSUS", "only honest replicas' messages are traced",
+                                   field="replica", expected=list(self.state.honest),
+                                   received=replica)
+        if not isinstance(message, (Proposal, Prepare, Commit, ViewChange)):
+            return  # catch-up decisions are not spec messages
+        if message.sender != replica:
+            raise ChargeChainError("E_CONSENSUS", "an honest replica sends only its own messages",
+                                   field="sender", expected=replica, received=message.sender)
+        h, v = message.height, message.view
+        if isinstance(message, ViewChange):
+            claim = message.claim()
+            prepared = () if claim is None else ((claim[0], self.namer(h, claim[1])),)
+            self.state.view_changes.add((h, v, replica, prepared))
+            return
+        vote = (h, v, self.namer(h, message.vote.block_id), replica)
+        if isinstance(message, Proposal):
+            self.state.proposals.add(vote)
+            self.state.prepares.add(vote)
+        elif isinstance(message, Prepare):
+            self.state.prepares.add(vote)
+        else:
+            self.state.commits.add(vote)
+
+    def observe(self, states: Mapping[str, ReplicaState]) -> None:
+        """Take the honest replicas' chains and views, then forget the heights all decided."""
+        for r in self.state.honest:
+            own = states[r]
+            raw = self._raw_chain[r]
+            if own.chain[:len(raw)] != raw:
+                raise ChargeChainError("E_CONSENSUS", "a decided block changed", field="chain",
+                                       expected=list(raw), received=list(own.chain))
+            named = self.state.chain[r]
+            for index in range(len(raw), len(own.chain)):
+                named.append(self.namer(index + 1, own.chain[index]))
+            self._raw_chain[r] = own.chain
+            self.state.view[r] = own.view
+        if not self.state.honest:
+            return
+        decided = min(len(c) for c in self.state.chain.values())
+        if decided > self.forgotten:
+            self.forgotten = decided
+            st = self.state
+            st.prepares = {m for m in st.prepares if m[0] > decided}
+            st.commits = {m for m in st.commits if m[0] > decided}
+            st.view_changes = {m for m in st.view_changes if m[0] > decided}
+
+    def as_plain(self) -> dict[str, Any]:
+        """The state in the JSON shapes of refimpl.tlc.abstract_state."""
+        return self.state.as_plain()
+
+
 class TraceRecorder:
     """Turns the honest replicas' spec actions into trace steps (see the module)."""
 
@@ -223,6 +323,21 @@ class TraceRecorder:
             params["b"] = block
         self.steps.append({"action": action.name, "params": params,
                            "state": self.state.as_plain()})
+
+    def confirm(self, observed: ImplementationState) -> None:
+        """The state the reported actions built is the one read off the implementation.
+
+        Call it between replica events (after every honest event of a run): E_CONSENSUS, with
+        every variable that differs, if not.
+        """
+        found = self.state.differences(observed.state)
+        if found:
+            raise ChargeChainError(
+                "E_CONSENSUS", "the traced state is not the implementation's state",
+                field="state", expected="the state of the sent messages and replica states",
+                received=f"after step {len(self.steps) - 1} "
+                         f"({self.steps[-1]['action']} {self.steps[-1]['params']}): "
+                         f"{'; '.join(found)} (here: the actions, there: the implementation)")
 
 
 # --------------------------------------------------------------------------- the Python check
