@@ -83,8 +83,35 @@ class SignedVote:
     signature: Signature = attrs.field(eq=False, repr=False)
 
 
+class _CarriesVote:
+    """Height, view and sender of a message that carries a signed vote (``vote``, ``signature``)."""
+
+    __slots__ = ()
+    vote: Vote
+    signature: Signature
+
+    @property
+    def height(self) -> int:
+        """The height voted on (or proposed for)."""
+        return self.vote.height
+
+    @property
+    def view(self) -> int:
+        """The view of the vote."""
+        return self.vote.view
+
+    @property
+    def sender(self) -> str:
+        """The replica that voted (or proposed)."""
+        return self.vote.sender
+
+    def signed_vote(self) -> SignedVote:
+        """The signed vote alone (what a prepared certificate forwards)."""
+        return SignedVote(self.vote, self.signature)
+
+
 @attrs.frozen
-class Proposal:
+class Proposal(_CarriesVote):
     """A pre-prepare (view 0) or new view (view > 0): the block, signed and authenticated."""
 
     vote: Vote
@@ -94,80 +121,23 @@ class Proposal:
     justification: tuple[ViewChange, ...] = attrs.field(eq=False, repr=False)
     authenticator: Authenticator = attrs.field(eq=False, repr=False)
 
-    @property
-    def height(self) -> int:
-        """The height the block is proposed for."""
-        return self.vote.height
-
-    @property
-    def view(self) -> int:
-        """The view of the proposal."""
-        return self.vote.view
-
-    @property
-    def sender(self) -> str:
-        """The proposing replica."""
-        return self.vote.sender
-
-    def signed_vote(self) -> SignedVote:
-        """The signed proposal vote alone (what a prepared certificate forwards)."""
-        return SignedVote(self.vote, self.signature)
-
 
 @attrs.frozen
-class Prepare:
+class Prepare(_CarriesVote):
     """A prepare: the sender accepts the proposal of its view."""
 
     vote: Vote
     signature: Signature = attrs.field(eq=False, repr=False)
     authenticator: Authenticator = attrs.field(eq=False, repr=False)
 
-    @property
-    def height(self) -> int:
-        """The height voted on."""
-        return self.vote.height
-
-    @property
-    def view(self) -> int:
-        """The view voted in."""
-        return self.vote.view
-
-    @property
-    def sender(self) -> str:
-        """The voting replica."""
-        return self.vote.sender
-
-    def signed_vote(self) -> SignedVote:
-        """The signed vote alone."""
-        return SignedVote(self.vote, self.signature)
-
 
 @attrs.frozen
-class Commit:
+class Commit(_CarriesVote):
     """A commit: the sender saw a prepare quorum for the block in its view."""
 
     vote: Vote
     signature: Signature = attrs.field(eq=False, repr=False)
     authenticator: Authenticator = attrs.field(eq=False, repr=False)
-
-    @property
-    def height(self) -> int:
-        """The height voted on."""
-        return self.vote.height
-
-    @property
-    def view(self) -> int:
-        """The view voted in."""
-        return self.vote.view
-
-    @property
-    def sender(self) -> str:
-        """The voting replica."""
-        return self.vote.sender
-
-    def signed_vote(self) -> SignedVote:
-        """The signed vote alone."""
-        return SignedVote(self.vote, self.signature)
 
 
 @attrs.frozen
