@@ -1,4 +1,4 @@
-"""The ``chargechain`` command line: demo, validate, bills, prove, bench (and spec, for TLC)."""
+"""The ``chargechain`` command line: demo, validate, bills, stations, prove, bench, and spec (TLC)."""
 
 from __future__ import annotations
 
