@@ -387,7 +387,7 @@ def _gen_tests() -> None:
 
 
 #: Commands the CLI page documents by hand; anything else registered is still listed.
-CLI_COMMANDS = ("demo", "validate", "bills", "prove", "bench", "spec")
+CLI_COMMANDS = ("demo", "validate", "bills", "stations", "prove", "bench", "spec")
 
 
 def _help_text(command, info_name: str, parent):
@@ -428,7 +428,7 @@ def _gen_cli() -> None:
     if extra:
         listing += "Further commands registered in this build:\n\n"
         for name in extra:
-            listing += f"```{{include}} {name}.md\n```\n\n"
+            listing += f"```{{include}} _generated/cli/{name}.md\n```\n\n"
     else:
         listing += "(No commands beyond those documented above are registered in this build.)\n"
     _write("cli/extra.md", listing)
