@@ -6,7 +6,7 @@ import json
 import sys
 from math import isqrt
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from rich.console import Console
@@ -34,7 +34,7 @@ def _emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
 
 
-def _fail(error: ChargeChainError) -> None:
+def _fail(error: ChargeChainError) -> NoReturn:
     """Report a typed error and exit with status 2."""
     err.print(f"[bold red]error[/] {error.describe()}")
     sys.exit(2)
@@ -195,23 +195,12 @@ def validate(db: Path, as_json: bool) -> None:
 def bills(ev_id: str, db_path: Path, as_json: bool) -> None:
     """Bill query (004): every settled charge of EV_ID in a stored chain (no consensus needed)."""
     from refimpl.contracts.queries import bill_query
-    from refimpl.encoding import to_plain
 
-    try:
-        rows = to_plain(bill_query(_validated_tip(db_path).state, ev_id))
-    except ChargeChainError as error:
-        _fail(error)
-    if as_json:
-        _emit_json(rows)
-        return
-    table = Table(title=f"Bills of {ev_id}")
+    rows = _query(db_path, lambda state: bill_query(state, ev_id))
     columns = ("session_id", "time", "payment_fen", "price_id", "electricity_fen_per_kwh",
                "service_fen_per_kwh", "cs_id", "ev_org_id", "cs_org_id")
-    for col in columns:
-        table.add_column(col)
-    for row in rows:
-        table.add_row(*(str(row[c]) for c in columns))
-    out.print(table)
+    _print_rows(rows, as_json, f"Bills of {ev_id}",
+                {c: (lambda r, c=c: str(r[c])) for c in columns})
 
 
 @main.command()
@@ -226,22 +215,44 @@ def bills(ev_id: str, db_path: Path, as_json: bool) -> None:
 def stations(x_m: int, y_m: int, radius_m: int, limit: int, db_path: Path, as_json: bool) -> None:
     """Station recommendation (004) at X_M, Y_M (metres on the local grid) in a stored chain."""
     from refimpl.contracts.queries import recommend_stations
+
+    rows = _query(db_path, lambda state: recommend_stations(state, x_m, y_m, radius_m, limit))
+    title = f"Stations within {radius_m} m of ({x_m}, {y_m}): best evaluation first"
+    _print_rows(rows, as_json, title, {
+        "station_id": lambda r: r["station_id"],
+        "org_id": lambda r: r["org_id"],
+        "evaluation": lambda r: _millionths(r["evaluation_micro"]),
+        "distance_m": lambda r: str(isqrt(r["distance_sq_m2"])),
+        "free_piles": lambda r: str(r["free_piles"]),
+    })
+
+
+def _millionths(value: int) -> str:
+    """An integer count of millionths as an exact decimal string (no float)."""
+    return f"{value // 10**6}.{value % 10**6:06d}"
+
+
+def _query(db_path: Path, read: Any) -> list[dict[str, Any]]:
+    """Run a read (004: no consensus needed) on the re-validated state of a stored chain."""
     from refimpl.encoding import to_plain
 
     try:
-        tip = _validated_tip(db_path)
-        rows = to_plain(recommend_stations(tip.state, x_m, y_m, radius_m, limit))
+        return to_plain(read(_validated_tip(db_path).state))
     except ChargeChainError as error:
         _fail(error)
+
+
+def _print_rows(rows: list[dict[str, Any]], as_json: bool, title: str,
+                columns: dict[str, Any]) -> None:
+    """Query results as JSON, or as a table with one formatter per column."""
     if as_json:
         _emit_json(rows)
         return
-    table = Table(title=f"Stations within {radius_m} m of ({x_m}, {y_m}): best evaluation first")
-    for col in ("station_id", "org_id", "evaluation", "distance_m", "free_piles"):
-        table.add_column(col)
+    table = Table(title=title)
+    for name in columns:
+        table.add_column(name)
     for row in rows:
-        table.add_row(row["station_id"], row["org_id"], f"{row['evaluation_micro'] // 10**6}.{row['evaluation_micro'] % 10**6:06d}",
-                      str(isqrt(row["distance_sq_m2"])), str(row["free_piles"]))
+        table.add_row(*(fmt(row) for fmt in columns.values()))
     out.print(table)
 
 

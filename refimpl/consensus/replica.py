@@ -920,8 +920,8 @@ def step(committee: Committee, app: Application, keys: ReplicaKeys, state: Repli
         if not state.started:
             state = _enter_height(committee, attrs.evolve(state, started=True), fx)
             state = _progress(committee, app, keys, state, fx)
-    elif not state.started:
-        pass
+    elif not state.started:  # a replica that has not started ignores everything but Start
+        return Step(state)
     elif isinstance(event, Deliver):
         message = event.message
         if message.height < state.height:
