@@ -50,6 +50,7 @@ ERROR_CODES: dict[str, str] = {
     "E_BLOCK_PROPOSER": "the block's proposer is not the one the round-robin schedule names",
     "E_BLOCK_MERKLE": "the Merkle root does not match the block's transactions",
     "E_BLOCK_STATE_ROOT": "the state root does not match the state after the block",
+    "E_BLOCK_RECEIPTS": "the receipts root does not match the receipts of the block's transactions",
     "E_BLOCK_HASH": "the stored block hash does not match the header",
     "E_BLOCK_SIGNATURE": "the proposer's signature on the header does not verify",
     "E_BLOCK_TX": "a transaction in the block is invalid: the block is rejected whole",

@@ -53,6 +53,8 @@ class World:
         _, tip = genesis_block(self.config)
         self.state: State = tip.state
         self.height = 0
+        #: every session settled so far (the bill history a node's store would index)
+        self.history: list = []
 
     def tx(self, kind: str, author: str, body: dict[str, Any], *, nonce: int | None = None,
            signer: str | None = None) -> Transaction:
@@ -63,6 +65,8 @@ class World:
     def apply(self, kind: str, author: str, body: dict[str, Any], **kw: Any) -> State:
         """Apply one transaction and keep the new state."""
         self.state = apply_transaction(self.state, self.tx(kind, author, body, **kw))
+        if kind == "settle_charging":
+            self.history.append(self.state.settled[body["session_id"]])
         return self.state
 
     def next_block(self, blocks: int = 1) -> None:

@@ -44,7 +44,7 @@ def billed(market):
 
 
 def test_bill_query_lists_settled_charges_oldest_first(billed):
-    bills = bill_query(billed.state, "EV1")
+    bills = bill_query(billed.state, "EV1", billed.history)
     rows = [(b.session_id, b.height, b.time, b.payment_fen, b.electricity_fen, b.service_fen,
              b.price_id, b.electricity_fen_per_kwh, b.service_fen_per_kwh, b.energy_ws, b.cs_id,
              b.ev_org_id, b.cs_org_id) for b in bills]
@@ -62,13 +62,13 @@ def test_bill_query_lists_settled_charges_oldest_first(billed):
 
 
 def test_bill_payments_are_what_left_the_wallet(billed):
-    paid = sum(b.payment_fen for b in bill_query(billed.state, "EV1"))
+    paid = sum(b.payment_fen for b in bill_query(billed.state, "EV1", billed.history))
     assert paid == 2010 + 80 + 469
     assert billed.state.accounts["user:EV1"] == 50_000 - paid
 
 
 def test_bill_query_is_per_user(billed):
-    bills = bill_query(billed.state, "EV2")
+    bills = bill_query(billed.state, "EV2", billed.history)
     assert [(b.session_id, b.payment_fen, b.ev_org_id, b.cs_org_id) for b in bills] == [
         ("x-ev2", 201, "BETA", "GAMMA")]
 

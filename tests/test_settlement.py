@@ -17,7 +17,7 @@ from refimpl.contracts.money import (
     settlement_amounts,
 )
 from refimpl.errors import ChargeChainError
-from refimpl.ledger.state import PLATFORM_ACCOUNT, total_balance
+from refimpl.ledger.state import total_balance
 
 # Table 2 of Cui et al. (2023): yuan/kWh prices and the user's balance change in yuan for one
 # 26.4 kWh charge. The expected figures are the paper's, typed in from the paper.
@@ -103,12 +103,30 @@ def test_settlement_pays_supplier_operator_and_platform(market):
                                                 "duration_s": 3_600})
     s = market.state
     assert s.accounts["user:EV2"] - state0.accounts["user:EV2"] == -(987 + 420)
-    assert s.accounts["supplier:GRID"] - state0.accounts["supplier:GRID"] == 987
+    assert s.accounts["supplier:GRID|GAMMA"] - state0.accounts.get("supplier:GRID|GAMMA", 0) == 987
     assert s.accounts["operator:GAMMA"] - state0.accounts["operator:GAMMA"] == 420 - 21
-    assert s.accounts[PLATFORM_ACCOUNT] - state0.accounts[PLATFORM_ACCOUNT] == 21
+    assert s.accounts["platform:GAMMA"] - state0.accounts.get("platform:GAMMA", 0) == 21
     assert total_balance(s) == total_balance(state0)
-    session = s.sessions["x"]
+    assert "x" not in s.sessions  # the open sessions only (IR-STATE-2)
+    session = s.settled["x"]
     assert (session.status, session.energy_ws, session.endorsed_by) == ("settled", 7_000 * 3_600, "G1")
+    assert s.last_settled["EV2"] == "x"
+
+
+def test_a_later_settlement_retires_the_previous_one(market):
+    """The state keeps each user's latest settled session only; the earlier bill leaves it."""
+    for index, session_id in enumerate(("first", "second")):
+        market.apply("start_charging", "user:EV1", {"session_id": session_id,
+                                                    "station_id": "ALPHA-S1", "pile": 0,
+                                                    "price_id": "PEAK"})
+        market.next_block()
+        market.apply("settle_charging", "node:A1", {"session_id": session_id,
+                                                    "meter_start_wh": 0, "meter_stop_wh": 100})
+        assert market.state.last_settled["EV1"] == session_id
+    assert set(market.state.settled) == {"second"}
+    with pytest.raises(ChargeChainError) as caught:
+        market.apply("rate_station", "user:EV1", {"session_id": "first", "rating": 5})
+    assert caught.value.code == "E_UNKNOWN_SESSION"
 
 
 def test_prices_are_fixed_when_the_session_starts(market):
@@ -120,8 +138,8 @@ def test_prices_are_fixed_when_the_session_starts(market):
     market.next_block()
     market.apply("settle_charging", "node:A1", {"session_id": "p", "meter_start_wh": 0,
                                                 "meter_stop_wh": 1000})
-    assert market.state.sessions["p"].electricity_fen == 141
-    assert market.state.sessions["p"].service_fen == 60
+    assert market.state.settled["p"].electricity_fen == 141
+    assert market.state.settled["p"].service_fen == 60
 
 
 @pytest.mark.parametrize(("body", "code"), [

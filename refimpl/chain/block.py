@@ -1,4 +1,4 @@
-"""Blocks: header (height, time, previous hash, proposer, Merkle root, state root), body, signature."""
+"""Blocks: header (height, time, previous hash, proposer, Merkle roots, state root), body, signature."""
 
 from __future__ import annotations
 
@@ -14,8 +14,11 @@ from refimpl.consensus.schedule import company_order, proposer
 from refimpl.crypto import sm2_sign, sm2_verify, sm3
 from refimpl.encoding import canonical_bytes, to_plain
 from refimpl.errors import ChargeChainError
-from refimpl.contracts.dispatch import apply_transaction, apply_transactions, begin_block
-from refimpl.ledger.state import State, state_root
+from refimpl.chain.receipts import Receipt, make_receipt, receipts_root
+from refimpl.contracts.dispatch import apply_transaction, begin_block, end_block
+from refimpl.ledger.state import State
+from refimpl.ledger.transaction import tx_id
+from refimpl.ledger.worldstate import seal, state_changes, state_root
 
 __all__ = [
     "ZERO_HASH",
@@ -26,6 +29,7 @@ __all__ = [
     "block_signing_bytes",
     "tx_root",
     "scheduled_proposer",
+    "execute_block",
     "genesis_block",
     "build_block",
     "check_block",
@@ -49,6 +53,7 @@ class BlockHeader:
     proposer_node: str
     tx_count: int
     tx_root: bytes
+    receipts_root: bytes
     state_root: bytes
 
 
@@ -63,11 +68,18 @@ class Block:
 
 @attrs.frozen
 class Tip:
-    """The head of a chain: the state after the last block, that block's header and hash."""
+    """The head of a chain: the state after the last block, that block's header and hash.
+
+    A tip made by executing a block also carries what a node stores with it: the receipts,
+    each transaction's write set, and the block's write set (parent state to this state).
+    """
 
     state: State
     header: BlockHeader
     hash: bytes
+    receipts: tuple[Receipt, ...] = attrs.field(default=(), eq=False, repr=False)
+    tx_writes: tuple[dict, ...] = attrs.field(default=(), eq=False, repr=False)
+    writes: dict = attrs.field(factory=dict, eq=False, repr=False)
 
 
 def header_hash(header: BlockHeader) -> bytes:
@@ -96,8 +108,52 @@ def genesis_block(config: GenesisConfig) -> tuple[Block, Tip]:
     """Block 0: no transactions, no proposer, the genesis state's root; unsigned."""
     state = genesis_state(config)
     header = BlockHeader(config.chain_id, 0, 0, config.genesis_time, ZERO_HASH, "", "", 0,
-                         tx_root(()), state_root(state))
+                         tx_root(()), receipts_root(()), state_root(state))
     return Block(header, ()), Tip(state, header, header_hash(header))
+
+
+@attrs.frozen
+class Execution:
+    """A block's transactions run on its parent: the sealed state, receipts and write sets."""
+
+    state: State
+    receipts: tuple[Receipt, ...]
+    tx_writes: tuple[dict, ...]
+    writes: dict
+
+
+def _run(state: State, tx: Transaction, check_signature: bool) -> tuple[State, dict]:
+    """One transaction applied, and its write set."""
+    after = apply_transaction(state, tx, check_signature=check_signature)
+    return after, state_changes(state, after)
+
+
+def execute_block(
+    parent: State, height: int, time: int, transactions: Iterable[Transaction], *,
+    check_signatures: bool = True, skip_invalid: bool = False,
+) -> tuple[Execution, tuple[Transaction, ...], list[tuple[Transaction, ChargeChainError]]]:
+    """Run ``transactions`` as block ``height``; invalid ones are skipped or reject the block."""
+    state = begin_block(parent, height, time)
+    included, rejected, receipts, tx_writes = [], [], [], []
+    for index, tx in enumerate(transactions):
+        try:
+            state, writes = _run(state, tx, check_signatures)
+        except ChargeChainError as error:
+            if skip_invalid:
+                rejected.append((tx, error))
+                continue
+            raise ChargeChainError(
+                "E_BLOCK_TX", f"block {height}: transaction {index} is invalid: "
+                f"{error.describe()}", field=f"transactions[{index}]",
+                expected="a valid transaction", received=error.code,
+            ) from error
+        included.append(tx)
+        tx_writes.append(writes)
+        receipts.append(make_receipt(tx_id(tx), writes))
+    state = end_block(state, len(included))
+    writes = state_changes(parent, state)
+    execution = Execution(seal(state, writes), tuple(receipts), tuple(tx_writes), writes)
+    return execution, tuple(included), rejected
 
 
 def build_block(
@@ -107,20 +163,18 @@ def build_block(
     height = tip.header.height + 1
     time = tip.header.time + tip.state.params.block_interval_s
     org_id, node_id = scheduled_proposer(tip.state, height, view)
-    state = begin_block(tip.state, height, time)
-    included, rejected = [], []
-    for tx in candidates:
-        try:
-            state = apply_transaction(state, tx)
-        except ChargeChainError as error:
-            rejected.append((tx, error))
-            continue
-        included.append(tx)
+    run, included, rejected = execute_block(tip.state, height, time, candidates, skip_invalid=True)
     header = BlockHeader(tip.state.chain_id, height, view, time, tip.hash, org_id, node_id,
-                         len(included), tx_root(included), state_root(state))
+                         len(included), tx_root(included), receipts_root(run.receipts),
+                         state_root(run.state))
     digest = header_hash(header)
-    block = Block(header, tuple(included), sm2_sign(node_private_key, block_signing_bytes(digest)))
-    return block, Tip(state, header, digest), rejected
+    block = Block(header, included, sm2_sign(node_private_key, block_signing_bytes(digest)))
+    return block, _tip(run, header, digest), rejected
+
+
+def _tip(run: Execution, header: BlockHeader, digest: bytes) -> Tip:
+    """The tip after an executed block."""
+    return Tip(run.state, header, digest, run.receipts, run.tx_writes, run.writes)
 
 
 def _mismatch(code: str, height: int, field: str, expected: Any, received: Any) -> ChargeChainError:
@@ -159,18 +213,17 @@ def check_block(tip: Tip, block: Block, *, check_signatures: bool = True) -> Tip
     if check_signatures and not sm2_verify(node_key, block_signing_bytes(digest), block.signature):
         raise _mismatch("E_BLOCK_SIGNATURE", height, "signature", f"signature of {node_id}",
                         block.signature.hex()[:16] + "...")
-    try:
-        state = apply_transactions(begin_block(tip.state, height, header.time), block.transactions,
-                                   check_signature=check_signatures)
-    except ChargeChainError as error:
-        raise ChargeChainError("E_BLOCK_TX", f"block {height}: {error.message}",
-                               field=error.field, expected=error.expected,
-                               received=error.received) from error
-    root = state_root(state)
+    run, _, _ = execute_block(tip.state, height, header.time, block.transactions,
+                              check_signatures=check_signatures)
+    root = state_root(run.state)
     if root != header.state_root:
         raise _mismatch("E_BLOCK_STATE_ROOT", height, "state_root", root.hex(),
                         header.state_root.hex())
-    return Tip(state, header, digest)
+    root = receipts_root(run.receipts)
+    if root != header.receipts_root:
+        raise _mismatch("E_BLOCK_RECEIPTS", height, "receipts_root", root.hex(),
+                        header.receipts_root.hex())
+    return _tip(run, header, digest)
 
 
 def _hex(value: Any, field: str) -> bytes:
@@ -188,7 +241,7 @@ def block_from_plain(plain: Mapping[str, Any]) -> Block:
         header = BlockHeader(
             h["chain_id"], h["height"], h["view"], h["time"], _hex(h["prev_hash"], "prev_hash"),
             h["proposer"], h["proposer_node"], h["tx_count"], _hex(h["tx_root"], "tx_root"),
-            _hex(h["state_root"], "state_root"),
+            _hex(h["receipts_root"], "receipts_root"), _hex(h["state_root"], "state_root"),
         )
         block = Block(header, tuple(transaction_from_plain(t) for t in plain["transactions"]),
                       _hex(plain["signature"], "signature"))

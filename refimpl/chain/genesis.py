@@ -13,8 +13,8 @@ from refimpl.crypto.sm2 import sm2_decode_point
 from refimpl.encoding import fraction_from_str, to_plain
 from refimpl.errors import ChargeChainError
 from refimpl.ledger.records import Params
-from refimpl.ledger.state import PLATFORM_ACCOUNT, State
-from refimpl.encoding import FrozenMap
+from refimpl.ledger.state import State
+from refimpl.ledger.worldstate import seal
 
 __all__ = ["Member", "GenesisConfig", "genesis_state", "config_from_plain", "validate_params"]
 
@@ -51,6 +51,7 @@ def validate_params(params: Params) -> None:
         ("sigma", params.sigma > 0, "> 0"),
         ("evaluation_max", params.evaluation_max >= 1, ">= 1"),
         ("rating_max", params.rating_max >= 1, ">= 1"),
+        ("utc_offset_minutes", -720 <= params.utc_offset_minutes <= 840, "-720..840"),
     ]
     for name, ok, expected in checks:
         if not ok:
@@ -75,12 +76,11 @@ def genesis_state(config: GenesisConfig) -> State:
         admin_key=config.admin_key,
         height=0,
         time=config.genesis_time,
-        accounts=FrozenMap({PLATFORM_ACCOUNT: 0}),
     )
     for member in config.members:
         state = add_operator(state, member.org_id, member.english_name, member.admin_key,
                              member.nodes)
-    return state
+    return seal(state)
 
 
 def _params_from_plain(plain: Mapping[str, Any]) -> Params:

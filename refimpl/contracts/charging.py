@@ -19,12 +19,12 @@ from refimpl.errors import ChargeChainError
 from refimpl.ledger.accounts import apply_transfers
 from refimpl.ledger.records import SESSION_OPEN, SESSION_SETTLED, Credit, Evaluation, Session
 from refimpl.ledger.state import (
-    PLATFORM_ACCOUNT,
     State,
     account_of_operator,
-    account_of_supplier,
     account_of_user,
     pile_key,
+    platform_income_account,
+    supplier_income_account,
     tariff_key,
 )
 
@@ -41,11 +41,12 @@ MAX_DURATION_S = 7 * 24 * 3600
 
 
 def _session(state: State, session_id: str) -> Session:
-    """The session with that id, or E_UNKNOWN_SESSION."""
-    session = state.sessions.get(session_id)
+    """The open session with that id, or a user's latest settled one, or E_UNKNOWN_SESSION."""
+    session = state.sessions.get(session_id) or state.settled.get(session_id)
     if session is None:
-        raise ChargeChainError("E_UNKNOWN_SESSION", "no such charging session",
-                               field="session_id", received=session_id)
+        raise ChargeChainError("E_UNKNOWN_SESSION", "no open session, nor any user's latest "
+                               "settled one, has that id (IR-STATE-2)", field="session_id",
+                               received=session_id)
     return session
 
 
@@ -58,7 +59,7 @@ def process_start_charging(state: State, tx: Transaction) -> State:
     pile = fields.integer(body, "pile", 0, 10_000)
     price_id = fields.text(body, "price_id")
     ev_id = tx.author.split(":", 1)[1]
-    if session_id in state.sessions:
+    if session_id in state.sessions or session_id in state.settled:
         raise ChargeChainError("E_DUPLICATE", "session id already used", field="session_id",
                                received=session_id)
     credit = state.credit.get(ev_id, Credit())
@@ -120,8 +121,19 @@ def _metered_energy_ws(body, pile_power_w: int, elapsed_s: int) -> int:
     return energy
 
 
+def _retire_previous(state: State, ev_id: str):
+    """The settled sessions without the user's previous latest one (its bill stays in the store)."""
+    previous = state.last_settled.get(ev_id)
+    return state.settled if previous is None else state.settled.remove(previous)
+
+
 def process_settle_charging(state: State, tx: Transaction) -> State:
-    """Algorithm 2: the station's node settles the session; the user pays F, credit is updated."""
+    """Algorithm 2: the station's node settles the session; the user pays F, credit is updated.
+
+    The session leaves the open sessions and becomes the user's latest settled session (its
+    bill); money goes to per-operator income accounts, so settlements at different
+    operators' stations write no common key (IR-STATE-3).
+    """
     session_id = fields.text(tx.body, "session_id")
     session = _session(state, session_id)
     if session.status != SESSION_OPEN:
@@ -139,8 +151,10 @@ def process_settle_charging(state: State, tx: Transaction) -> State:
     payer = account_of_user(session.ev_id)
     accounts = apply_transfers(
         state.accounts,
-        settlement_transfers(amounts, payer, account_of_supplier(station.supplier_id),
-                             account_of_operator(station.org_id), PLATFORM_ACCOUNT),
+        settlement_transfers(amounts, payer,
+                             supplier_income_account(station.supplier_id, station.org_id),
+                             account_of_operator(station.org_id),
+                             platform_income_account(station.org_id)),
     )
     credit = record_award(state.credit.get(session.ev_id, Credit()), credit_award(accounts[payer]))
     settled = attrs.evolve(
@@ -152,7 +166,9 @@ def process_settle_charging(state: State, tx: Transaction) -> State:
         state,
         accounts=accounts,
         credit=state.credit.set(session.ev_id, credit),
-        sessions=state.sessions.set(session_id, settled),
+        sessions=state.sessions.remove(session_id),
+        settled=_retire_previous(state, session.ev_id).set(session_id, settled),
+        last_settled=state.last_settled.set(session.ev_id, session_id),
         busy_piles=state.busy_piles.remove(pile_key(session.station_id, session.pile)),
         endorsements=state.endorsements.set(node_id, state.endorsements.get(node_id, 0) + 1),
     )
@@ -185,5 +201,5 @@ def process_rate_station(state: State, tx: Transaction) -> State:
     return attrs.evolve(
         state,
         evaluations=state.evaluations.set(station.station_id, evaluation),
-        sessions=state.sessions.set(session_id, attrs.evolve(session, rating=rating)),
+        settled=state.settled.set(session_id, attrs.evolve(session, rating=rating)),
     )

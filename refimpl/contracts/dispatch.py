@@ -23,6 +23,7 @@ __all__ = [
     "apply_transaction",
     "apply_transactions",
     "begin_block",
+    "end_block",
 ]
 
 Handler = Callable[[State, Transaction], State]
@@ -119,11 +120,7 @@ def apply_transaction(state: State, tx: Transaction, *, check_signature: bool = 
     else:
         author_public_key(state, tx.author)
     after = kind.handler(state, tx)
-    return attrs.evolve(
-        after,
-        nonces=after.nonces.set(tx.author, tx.nonce + 1),
-        ledger_updates=after.ledger_updates + 1,
-    )
+    return attrs.evolve(after, nonces=after.nonces.set(tx.author, tx.nonce + 1))
 
 
 def apply_transactions(state: State, txs: Iterable[Transaction], *, check_signature: bool = True) -> State:
@@ -142,3 +139,8 @@ def apply_transactions(state: State, txs: Iterable[Transaction], *, check_signat
 def begin_block(state: State, height: int, time: int) -> State:
     """The state as a block at ``height`` and ``time`` starts executing."""
     return attrs.evolve(state, height=height, time=time)
+
+
+def end_block(state: State, tx_count: int) -> State:
+    """The state once a block of ``tx_count`` transactions ends: L of formula (1) grows by it."""
+    return attrs.evolve(state, ledger_updates=state.ledger_updates + tx_count)

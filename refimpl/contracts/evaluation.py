@@ -27,10 +27,10 @@ MICRO = 1_000_000
 
 
 def endorsement_experience(endorsed: int, ledger_updates: int, beta: Fraction) -> Fraction:
-    """M = beta * l_cs,n / L_n (formula 1); 0 before the first ledger update."""
+    """M = beta * l_cs,n / L_n (formula 1), l capped at L so M <= beta; 0 while L = 0 (IR-STATE-4)."""
     if ledger_updates <= 0:
         return Fraction(0)
-    return beta * Fraction(endorsed, ledger_updates)
+    return beta * Fraction(min(endorsed, ledger_updates), ledger_updates)
 
 
 def damping(r: Fraction, params: Params) -> Fraction:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+
 import attrs
 
 from refimpl.errors import ChargeChainError
-from refimpl.ledger.records import SESSION_SETTLED, Evaluation
-from refimpl.ledger.state import State, pile_key, total_balance
+from refimpl.ledger.records import SESSION_SETTLED, Evaluation, Session
+from refimpl.ledger.state import State, party_of_account, pile_key, total_balance
 
-__all__ = ["Bill", "bill_query", "Recommendation", "recommend_stations", "revenue_by_account"]
+__all__ = ["Bill", "bill_of", "bill_query", "local_time_iso", "Recommendation",
+           "recommend_stations", "revenue_by_account"]
 
 
 @attrs.frozen
@@ -17,6 +21,7 @@ class Bill:
 
     session_id: str
     time: int
+    time_local: str
     height: int
     payment_fen: int
     electricity_fen: int
@@ -30,25 +35,40 @@ class Bill:
     cs_org_id: str
 
 
-def bill_query(state: State, ev_id: str) -> list[Bill]:
-    """Every settled charge of ``ev_id``, oldest first (ties by session id)."""
-    user = state.users.get(ev_id)
-    if user is None:
+def local_time_iso(time: int, utc_offset_minutes: int) -> str:
+    """A block time (s since 1970 UTC) as ISO 8601 in the consortium's local time (IR-TIME-1)."""
+    zone = timezone(timedelta(minutes=utc_offset_minutes))
+    return datetime.fromtimestamp(time, zone).isoformat()
+
+
+def bill_of(state: State, session: Session) -> Bill:
+    """The bill of one settled session (organisations read from the registry of ``state``)."""
+    return Bill(
+        session_id=session.session_id, time=session.settle_time,
+        time_local=local_time_iso(session.settle_time, state.params.utc_offset_minutes),
+        height=session.settle_height, payment_fen=session.electricity_fen + session.service_fen,
+        electricity_fen=session.electricity_fen, service_fen=session.service_fen,
+        price_id=session.price_id, electricity_fen_per_kwh=session.electricity_fen_per_kwh,
+        service_fen_per_kwh=session.service_fen_per_kwh, energy_ws=session.energy_ws,
+        cs_id=session.station_id, ev_org_id=state.users[session.ev_id].org_id,
+        cs_org_id=state.stations[session.station_id].org_id,
+    )
+
+
+def bill_query(state: State, ev_id: str, history: Iterable[Session] = ()) -> list[Bill]:
+    """Every settled charge of ``ev_id``, oldest first (ties by session id).
+
+    The state keeps only the user's latest settled session; ``history`` supplies the earlier
+    ones (a node reads them from its store's bill index, IR-STATE-2).
+    """
+    if state.users.get(ev_id) is None:
         raise ChargeChainError("E_UNKNOWN_USER", "no such user", field="ev_id", received=ev_id)
-    bills = [
-        Bill(
-            session_id=s.session_id, time=s.settle_time, height=s.settle_height,
-            payment_fen=s.electricity_fen + s.service_fen, electricity_fen=s.electricity_fen,
-            service_fen=s.service_fen, price_id=s.price_id,
-            electricity_fen_per_kwh=s.electricity_fen_per_kwh,
-            service_fen_per_kwh=s.service_fen_per_kwh, energy_ws=s.energy_ws,
-            cs_id=s.station_id, ev_org_id=user.org_id,
-            cs_org_id=state.stations[s.station_id].org_id,
-        )
-        for s in state.sessions.values()
-        if s.ev_id == ev_id and s.status == SESSION_SETTLED
-    ]
-    return sorted(bills, key=lambda b: (b.height, b.session_id))
+    sessions = {(s.settle_height, s.session_id): s for s in history
+                if s.ev_id == ev_id and s.status == SESSION_SETTLED}
+    latest = state.settled.get(state.last_settled.get(ev_id, ""))
+    if latest is not None:
+        sessions[(latest.settle_height, latest.session_id)] = latest
+    return [bill_of(state, s) for _, s in sorted(sessions.items())]
 
 
 @attrs.frozen
@@ -83,8 +103,13 @@ def recommend_stations(
 
 
 def revenue_by_account(state: State) -> dict[str, int]:
-    """Balances of all non-user accounts (suppliers, operators, platform), and the total."""
-    out = {k: v for k, v in sorted(state.accounts.items()) if not k.startswith("user:")}
+    """Balances of every party but users (suppliers, operators, platform: sub-accounts summed)."""
+    out: dict[str, int] = {}
+    for account, balance in state.accounts.items():
+        if not account.startswith("user:"):
+            party = party_of_account(account)
+            out[party] = out.get(party, 0) + balance
+    out = dict(sorted(out.items()))
     out["(all accounts)"] = total_balance(state)
     return out
 

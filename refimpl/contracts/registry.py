@@ -173,5 +173,5 @@ def process_top_up(state: State, tx: Transaction) -> State:
     return attrs.evolve(
         state,
         accounts=mint(state.accounts, account_of_user(ev_id), amount),
-        minted_fen=state.minted_fen + amount,
+        minted=state.minted.set(user.org_id, state.minted.get(user.org_id, 0) + amount),
     )

@@ -3,7 +3,8 @@
 Plain data is: ``None``, ``bool``, ``int`` (|n| <= 2**53 - 1, the JCS/IEEE-754 exact range),
 ``str``, lists and objects with string keys. Richer values are lowered first:
 
-* attrs instances -> objects of their fields (field name -> lowered value);
+* attrs instances -> objects of their fields (field name -> lowered value), except fields
+  marked ``metadata={"transient": True}`` (caches that are not part of the value);
 * ``FrozenMap`` / ``dict`` -> objects (keys must be strings);
 * tuples -> lists; ``bytes`` -> lower-case hex strings;
 * ``fractions.Fraction`` -> the string ``"n/d"`` in lowest terms with ``d > 0`` (``"3/1"`` for 3);
@@ -99,6 +100,7 @@ def to_plain(value: Any, path: str = "$") -> Any:
         return {
             f.name: to_plain(getattr(value, f.name), f"{path}.{f.name}")
             for f in attrs.fields(type(value))
+            if not f.metadata.get("transient")
         }
     if isinstance(value, Mapping):
         out = {}

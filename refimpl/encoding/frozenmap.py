@@ -1,30 +1,48 @@
-"""An immutable mapping with copy-on-write updates, used for every map in the ledger state."""
+"""An immutable mapping with O(log n) updates (a HAMT, ``immutables.Map``), used for every state map.
+
+Each map remembers which map it was derived from and which keys that derivation touched, so
+:func:`changed_keys` can list the keys that differ between a map and one of its ancestors in
+time proportional to the number of updates between them, not to the size of the map. That is
+what lets the world-state tree re-hash only the changed keys of a block (IR-STATE-1).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
-__all__ = ["FrozenMap"]
+import immutables
+
+__all__ = ["FrozenMap", "changed_keys", "MAX_LINEAGE"]
 
 K = TypeVar("K")
 V = TypeVar("V")
 
+#: Past this many derivations a map forgets its ancestors (changed_keys then compares entries).
+MAX_LINEAGE = 4096
+
 
 class FrozenMap(Mapping[K, V], Generic[K, V]):
-    """A read-only mapping; ``set``/``remove`` return a new map and leave this one unchanged."""
+    """A read-only mapping; ``set``/``remove``/``update`` return a new map in O(log n)."""
 
-    __slots__ = ("_data", "_digest")
+    __slots__ = ("_data", "_digest", "_parent", "_touched", "_depth")
 
-    def __init__(self, items: Mapping[K, V] | None = None) -> None:
-        object.__setattr__(self, "_data", dict(items or {}))
-        object.__setattr__(self, "_digest", None)
+    def __init__(self, items: Mapping[K, V] | Iterable[tuple[K, V]] | None = None) -> None:
+        data = items._data if isinstance(items, FrozenMap) else immutables.Map(items or {})
+        _init(self, data, None, (), 0)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("FrozenMap is immutable")
 
     def __getitem__(self, key: K) -> V:
         return self._data[key]
+
+    def get(self, key: K, default: Any = None) -> Any:
+        """The value of ``key``, or ``default``."""
+        return self._data.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
 
     def __iter__(self) -> Iterator[K]:
         return iter(self._data)
@@ -36,32 +54,48 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
         if isinstance(other, FrozenMap):
             return self._data == other._data
         if isinstance(other, Mapping):
-            return self._data == dict(other)
+            return len(self._data) == len(other) and all(
+                k in other and other[k] == v for k, v in self._data.items())
         return NotImplemented
 
     def __hash__(self) -> int:
-        return hash(frozenset(self._data.items()))
+        return hash(self._data)
 
     def __repr__(self) -> str:
-        return f"FrozenMap({self._data!r})"
+        return f"FrozenMap({dict(self._data)!r})"
+
+    def __reduce__(self) -> tuple:
+        return (FrozenMap, (dict(self._data),))
+
+    def _derive(self, data: immutables.Map, touched: tuple) -> FrozenMap[K, V]:
+        """A new map over ``data`` that remembers this one as its parent."""
+        child = object.__new__(FrozenMap)
+        if self._depth >= MAX_LINEAGE:
+            _init(child, data, None, (), 0)
+        else:
+            _init(child, data, self, touched, self._depth + 1)
+        return child
 
     def set(self, key: K, value: V) -> FrozenMap[K, V]:
         """A new map with ``key`` bound to ``value``."""
-        data = dict(self._data)
-        data[key] = value
-        return FrozenMap(data)
+        return self._derive(self._data.set(key, value), (key,))
 
     def update(self, changes: Mapping[K, V]) -> FrozenMap[K, V]:
         """A new map with every binding of ``changes`` applied."""
-        data = dict(self._data)
-        data.update(changes)
-        return FrozenMap(data)
+        changes = dict(changes)
+        return self._derive(self._data.update(changes), tuple(changes))
 
     def remove(self, key: K) -> FrozenMap[K, V]:
         """A new map without ``key`` (which must be present)."""
-        data = dict(self._data)
-        del data[key]
-        return FrozenMap(data)
+        return self._derive(self._data.delete(key), (key,))
+
+    def sealed(self) -> FrozenMap[K, V]:
+        """The same entries with no memory of ancestors (a fresh starting point)."""
+        if self._parent is None:
+            return self
+        fresh = object.__new__(FrozenMap)
+        _init(fresh, self._data, None, (), 0)
+        return fresh
 
     def cached_digest(self) -> bytes | None:
         """The digest memoised by :func:`refimpl.encoding.digest_of`, if computed."""
@@ -70,3 +104,33 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
     def remember_digest(self, digest: bytes) -> None:
         """Memoise the canonical digest (safe: the map never changes)."""
         object.__setattr__(self, "_digest", digest)
+
+
+def _init(m: FrozenMap, data: immutables.Map, parent: FrozenMap | None, touched: tuple,
+          depth: int) -> None:
+    """Fill the slots of a new map."""
+    object.__setattr__(m, "_data", data)
+    object.__setattr__(m, "_digest", None)
+    object.__setattr__(m, "_parent", parent)
+    object.__setattr__(m, "_touched", touched)
+    object.__setattr__(m, "_depth", depth)
+
+
+def changed_keys(old: Mapping, new: Mapping) -> set:
+    """Keys whose presence or value differ between ``old`` and ``new`` (may over-approximate).
+
+    When ``new`` descends from ``old`` by set/update/remove, only the touched keys are listed
+    (a key set back to its old value may be listed too); otherwise every entry is compared.
+    """
+    if old is new:
+        return set()
+    if isinstance(new, FrozenMap):
+        keys: set = set()
+        node = new
+        while node is not None and node is not old:
+            keys.update(node._touched)
+            node = node._parent
+        if node is old:
+            return keys
+    differing = {k for k, v in new.items() if k not in old or old[k] != v}
+    return differing | {k for k in old if k not in new}

@@ -23,18 +23,23 @@ class Transfer:
 
 def apply_transfers(accounts: Mapping[str, Any], transfers: Iterable[Transfer]) -> FrozenMap:
     """Balances after every transfer in order; absent accounts start at 0. Sum is unchanged."""
-    balances = dict(accounts)
+    if not isinstance(accounts, FrozenMap):  # plain dicts and z3 models in the proofs
+        accounts = FrozenMap(dict(accounts))
+    balances = dict()
     for transfer in transfers:
-        balances[transfer.source] = balances.get(transfer.source, 0) - transfer.amount
-        balances[transfer.target] = balances.get(transfer.target, 0) + transfer.amount
-    return FrozenMap(balances)
+        for account, delta in ((transfer.source, -transfer.amount),
+                               (transfer.target, transfer.amount)):
+            balances[account] = balances.get(account, accounts.get(account, 0)) + delta
+    return accounts.update(balances)
 
 
 def mint(accounts: Mapping[str, Any], account: str, amount: int) -> FrozenMap:
     """Balances after ``amount`` fen of outside money enters ``account`` (a wallet top-up)."""
-    return FrozenMap({**accounts, account: accounts.get(account, 0) + amount})
+    accounts = accounts if isinstance(accounts, FrozenMap) else FrozenMap(dict(accounts))
+    return accounts.set(account, accounts.get(account, 0) + amount)
 
 
 def open_account(accounts: Mapping[str, Any], account: str) -> FrozenMap:
     """Balances with ``account`` present (at 0 if it is new); an existing balance is kept."""
-    return FrozenMap({**accounts, account: accounts.get(account, 0)})
+    accounts = accounts if isinstance(accounts, FrozenMap) else FrozenMap(dict(accounts))
+    return accounts if account in accounts else accounts.set(account, 0)

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from refimpl.consensus.schedule import company_order, proposer
-from refimpl.ledger.records import SESSION_OPEN, SESSION_SETTLED
+from refimpl.ledger.records import SESSION_OPEN, SESSION_SETTLED, Session
 from refimpl.ledger.state import (
-    PLATFORM_ACCOUNT,
     State,
     account_of_operator,
-    account_of_supplier,
     pile_key,
+    platform_income_account,
+    supplier_income_account,
     total_balance,
+    total_minted,
 )
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "evaluations_in_range",
     "busy_piles_match_open_sessions",
     "credit_counts_match_settlements",
+    "latest_settled_are_known",
     "proposers_follow_schedule",
     "check_invariants",
 ]
@@ -31,28 +33,28 @@ __all__ = [
 
 def money_is_conserved(state: State) -> bool:
     """The sum of all balances equals the money that entered through top-ups."""
-    return total_balance(state) == state.minted_fen
+    return total_balance(state) == total_minted(state)
 
 
-def settlements_add_up(state: State) -> bool:
+def settlements_add_up(settled: Iterable[Session]) -> bool:
     """Each settled session: 0 <= commission <= service charge, all charges non-negative."""
     return all(
-        s.electricity_fen >= 0 and 0 <= s.commission_fen <= s.service_fen
-        for s in state.sessions.values() if s.status == SESSION_SETTLED
+        s.status == SESSION_SETTLED and s.electricity_fen >= 0
+        and 0 <= s.commission_fen <= s.service_fen
+        for s in settled
     )
 
 
-def revenue_matches_settlements(state: State) -> bool:
+def revenue_matches_settlements(state: State, settled: Iterable[Session]) -> bool:
     """Suppliers, operators and the platform hold exactly what the settled sessions paid them."""
     expected: Counter[str] = Counter()
-    for s in state.sessions.values():
-        if s.status == SESSION_SETTLED:
-            station = state.stations[s.station_id]
-            expected[account_of_supplier(station.supplier_id)] += s.electricity_fen
-            expected[account_of_operator(station.org_id)] += s.service_fen - s.commission_fen
-            expected[PLATFORM_ACCOUNT] += s.commission_fen
-    return all(state.accounts.get(account, 0) == expected[account]
-               for account in state.accounts if not account.startswith("user:"))
+    for s in settled:
+        station = state.stations[s.station_id]
+        expected[supplier_income_account(station.supplier_id, station.org_id)] += s.electricity_fen
+        expected[account_of_operator(station.org_id)] += s.service_fen - s.commission_fen
+        expected[platform_income_account(station.org_id)] += s.commission_fen
+    accounts = {a for a in state.accounts if not a.startswith("user:")} | set(expected)
+    return all(state.accounts.get(account, 0) == expected[account] for account in accounts)
 
 
 def evaluations_in_range(state: State) -> bool:
@@ -62,17 +64,26 @@ def evaluations_in_range(state: State) -> bool:
 
 
 def busy_piles_match_open_sessions(state: State) -> bool:
-    """A pile is busy exactly when an open session holds it."""
-    open_piles = {pile_key(s.station_id, s.pile): s.session_id
-                  for s in state.sessions.values() if s.status == SESSION_OPEN}
-    return open_piles == dict(state.busy_piles)
+    """A pile is busy exactly when an open session holds it; the sessions map holds open ones."""
+    open_piles = {pile_key(s.station_id, s.pile): s.session_id for s in state.sessions.values()}
+    return (all(s.status == SESSION_OPEN for s in state.sessions.values())
+            and open_piles == dict(state.busy_piles))
 
 
-def credit_counts_match_settlements(state: State) -> bool:
+def credit_counts_match_settlements(state: State, settled: Iterable[Session]) -> bool:
     """J in R_v (formula 2) counts the user's settled sessions; |sum of awards| <= J."""
-    settled = Counter(s.ev_id for s in state.sessions.values() if s.status == SESSION_SETTLED)
-    return all(c.count == settled[ev] and abs(c.award_sum) <= c.count
-               for ev, c in state.credit.items()) and set(settled) <= set(state.credit)
+    counts = Counter(s.ev_id for s in settled)
+    return all(c.count == counts[ev] and abs(c.award_sum) <= c.count
+               for ev, c in state.credit.items()) and set(counts) <= set(state.credit)
+
+
+def latest_settled_are_known(state: State) -> bool:
+    """The settled map holds exactly each user's latest settled session, at a known station."""
+    return len(state.settled) == len(state.last_settled) and all(
+        sid in state.settled and state.settled[sid].ev_id == ev
+        and state.settled[sid].status == SESSION_SETTLED
+        and state.settled[sid].station_id in state.stations
+        for ev, sid in state.last_settled.items())
 
 
 def proposers_follow_schedule(state: State, blocks: Sequence[Any]) -> bool:
@@ -83,18 +94,28 @@ def proposers_follow_schedule(state: State, blocks: Sequence[Any]) -> bool:
                for b in blocks[1:])
 
 
-def check_invariants(state: State, blocks: Sequence[Any] = ()) -> list[dict[str, Any]]:
-    """Every invariant by name with whether it holds."""
+def check_invariants(state: State, blocks: Sequence[Any] = (),
+                     settled: Sequence[Session] | None = None) -> list[dict[str, Any]]:
+    """Every invariant by name with whether it holds.
+
+    ``settled`` is every session settled so far (the history the state no longer keeps:
+    blocks and indexes do); without it the checks that need history are left out.
+    """
     checks = [
         ("money conserved (sum of balances = top-ups)", money_is_conserved(state)),
-        ("settlements add up (F = electricity + service, commission within service)",
-         settlements_add_up(state)),
-        ("revenue of suppliers, operators, platform = their settled shares",
-         revenue_matches_settlements(state)),
         ("service evaluations within [0, D]", evaluations_in_range(state)),
         ("busy piles = open sessions", busy_piles_match_open_sessions(state)),
-        ("credit J = settled sessions per user", credit_counts_match_settlements(state)),
+        ("each user's latest settled session is settled and the user's own",
+         latest_settled_are_known(state)),
     ]
+    if settled is not None:
+        checks += [
+            ("settlements add up (F = electricity + service, commission within service)",
+             settlements_add_up(settled)),
+            ("revenue of suppliers, operators, platform = their settled shares",
+             revenue_matches_settlements(state, settled)),
+            ("credit J = settled sessions per user", credit_counts_match_settlements(state, settled)),
+        ]
     if blocks:
         checks.append(("proposers rotate round-robin in English-name order",
                        proposers_follow_schedule(state, blocks)))

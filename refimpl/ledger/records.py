@@ -40,6 +40,8 @@ class Params:
     sigma: Fraction = Fraction(1)
     evaluation_max: int = 5
     rating_max: int = 5
+    #: the consortium's local time: a fixed offset from UTC (Asia/Shanghai, UTC+8: IR-TIME-1)
+    utc_offset_minutes: int = 480
 
 
 @attrs.frozen

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from refimpl.crypto import sm3
-from refimpl.encoding import FrozenMap, canonical_bytes, to_plain
+from refimpl.encoding import FrozenMap, to_plain
 from refimpl.ledger.records import (
     Credit,
     Evaluation,
@@ -26,10 +25,12 @@ __all__ = [
     "account_of_user",
     "account_of_operator",
     "account_of_supplier",
+    "supplier_income_account",
+    "platform_income_account",
+    "party_of_account",
+    "total_minted",
     "tariff_key",
     "pile_key",
-    "state_root",
-    "section_digest",
     "total_balance",
 ]
 
@@ -52,6 +53,25 @@ def account_of_supplier(supplier_id: str) -> str:
     return f"supplier:{supplier_id}"
 
 
+def supplier_income_account(supplier_id: str, org_id: str) -> str:
+    """The supplier's income from the stations of one operator (IR-STATE-3: no shared key)."""
+    return f"supplier:{supplier_id}|{org_id}"
+
+
+def platform_income_account(org_id: str) -> str:
+    """The platform's commission collected at the stations of one operator (IR-STATE-3)."""
+    return f"{PLATFORM_ACCOUNT}:{org_id}"
+
+
+def party_of_account(account: str) -> str:
+    """The party an account belongs to: income sub-accounts count for their supplier or the platform."""
+    if account.startswith(f"{PLATFORM_ACCOUNT}:"):
+        return PLATFORM_ACCOUNT
+    if account.startswith("supplier:"):
+        return account.split("|", 1)[0]
+    return account
+
+
 def tariff_key(org_id: str, price_id: str) -> str:
     """Key of a tariff in the state: operator and PriceID."""
     return f"{org_id}|{price_id}"
@@ -64,7 +84,14 @@ def pile_key(station_id: str, pile: int) -> str:
 
 @attrs.frozen
 class State:
-    """Everything the ledger knows after some prefix of the chain (all maps immutable)."""
+    """Everything the ledger knows after some prefix of the chain (all maps immutable).
+
+    ``minted`` is the money each operator's top-ups brought in; ``sessions`` holds the open
+    sessions only; ``settled`` holds each user's most recent settled session by session id
+    (its bill, ratable until the user's next settlement) and ``last_settled`` maps the user to
+    it; older sessions live in blocks, receipts and the store's indexes (IR-STATE-2). ``ledger_updates`` is L of formula (1): the transactions committed in
+    the blocks before the current one, set when a block ends (IR-STATE-4).
+    """
 
     chain_id: str
     params: Params
@@ -78,39 +105,32 @@ class State:
     users: FrozenMap[str, User] = FrozenMap()
     tariffs: FrozenMap[str, Tariff] = FrozenMap()
     accounts: FrozenMap[str, int] = FrozenMap()
-    minted_fen: int = 0
+    minted: FrozenMap[str, int] = FrozenMap()
     credit: FrozenMap[str, Credit] = FrozenMap()
     evaluations: FrozenMap[str, Evaluation] = FrozenMap()
     endorsements: FrozenMap[str, int] = FrozenMap()
     ledger_updates: int = 0
     sessions: FrozenMap[str, Session] = FrozenMap()
+    settled: FrozenMap[str, Session] = FrozenMap()
+    last_settled: FrozenMap[str, str] = FrozenMap()
     busy_piles: FrozenMap[str, str] = FrozenMap()
     nonces: FrozenMap[str, int] = FrozenMap()
+    #: the world-state tree of an earlier state of this lineage (not part of the state's value)
+    commitment: object = attrs.field(default=None, eq=False, repr=False,
+                                     metadata={"transient": True})
+    #: the tree of exactly this state, once computed (a cache; not part of the state's value)
+    root_memo: object = attrs.field(default=None, init=False, eq=False, repr=False,
+                                    metadata={"transient": True})
 
 
 def total_balance(state: State) -> int:
-    """Sum of every account balance (fen); equals ``minted_fen`` in every reachable state."""
+    """Sum of every account balance (fen); equals :func:`total_minted` in every reachable state."""
     return sum(state.accounts.values())
 
 
-def section_digest(value: object) -> bytes:
-    """SM3 of the canonical bytes of one state field; memoised on immutable maps."""
-    if isinstance(value, FrozenMap):
-        cached = value.cached_digest()
-        if cached is not None:
-            return cached
-        digest = sm3(canonical_bytes(value))
-        value.remember_digest(digest)
-        return digest
-    return sm3(canonical_bytes(value))
-
-
-def state_root(state: State) -> bytes:
-    """SM3 of the canonical JSON object mapping each state field to the hex SM3 of its bytes."""
-    sections = {
-        f.name: section_digest(getattr(state, f.name)).hex() for f in attrs.fields(State)
-    }
-    return sm3(canonical_bytes(sections))
+def total_minted(state: State) -> int:
+    """All the money that entered through top-ups, over every operator (fen)."""
+    return sum(state.minted.values())
 
 
 def state_as_plain(state: State) -> dict:
