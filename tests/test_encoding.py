@@ -15,7 +15,7 @@ from fractions import Fraction
 
 import attrs
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from refimpl.encoding import (
@@ -413,3 +413,31 @@ def test_frozenmap_equality_and_hash_ignore_insertion_order():
     assert a == b and hash(a) == hash(b)
     assert a == {"x": 1, "y": 2}
     assert a != FrozenMap({"x": 1, "y": 3})
+
+
+# --------------------------------------------------------------------------- fast path = JCS
+
+_SURROGATE_FREE = st.characters(blacklist_categories=("Cs",))
+_PLAIN = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-(2**53) + 1, 2**53 - 1),
+              st.text(_SURROGATE_FREE, max_size=6)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(st.text(_SURROGATE_FREE, max_size=4), children, max_size=4)),
+    max_leaves=20)
+
+
+@settings(max_examples=300)
+@given(_PLAIN)
+def test_canonical_bytes_equal_the_rfc8785_package(value):
+    """The encoder's fast path writes exactly what the rfc8785 package writes (keys sorted by
+    UTF-16 code units: keys above U+D7FF take the package's path)."""
+    import rfc8785
+
+    assert canonical_bytes(value) == rfc8785.dumps(value)
+
+
+def test_keys_are_sorted_by_utf16_code_units_not_code_points():
+    """U+1F600 (surrogates D83D DE00) sorts before U+FFFD in UTF-16, after it in code points."""
+    data = {"\ufffd": 1, "\U0001f600": 2}
+    assert canonical_bytes(data) == '{"\U0001f600":2,"\ufffd":1}'.encode()

@@ -152,7 +152,10 @@ def execute_block(
         receipts.append(make_receipt(tx_id(tx), writes))
     state = end_block(state, len(included))
     writes = state_changes(parent, state)
-    execution = Execution(seal(state, writes), tuple(receipts), tuple(tx_writes), writes)
+    # the block's writes are the tree's changes only when the parent is the tree's own state
+    own_tree = parent.root_memo is not None and parent.root_memo is state.commitment
+    execution = Execution(seal(state, writes if own_tree else None), tuple(receipts),
+                          tuple(tx_writes), writes)
     return execution, tuple(included), rejected
 
 

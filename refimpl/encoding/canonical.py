@@ -16,6 +16,7 @@ Anything else, and every ``float``, is rejected with ``E_ENCODING``.
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
@@ -63,59 +64,119 @@ def fraction_from_str(text: str, field: str = "fraction") -> Fraction:
     return value
 
 
-def _text(value: str, path: str) -> str:
+def _path(where: Any) -> str:
+    """The JSON path of a lazily built location (``None`` root, or ``(parent, key)``)."""
+    parts = []
+    while where is not None:
+        where, key = where
+        parts.append(f"[{key}]" if isinstance(key, int) else f".{key}")
+    return "$" + "".join(reversed(parts))
+
+
+def _text(value: str, where: Any) -> str:
     """A string that has a UTF-8 form (no lone surrogates), else E_ENCODING."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise ChargeChainError("E_ENCODING", "text with a lone surrogate has no canonical form",
-                               field=path, expected="valid Unicode text",
+                               field=_path(where), expected="valid Unicode text",
                                received=value.encode("utf-8", "backslashreplace").decode()) from None
     return value
 
 
+_FIELDS_CACHE: dict[type, tuple[str, ...]] = {}
+
+
+def _value_fields(cls: type) -> tuple[str, ...]:
+    """The names of the attrs fields that are part of a value (transient caches left out)."""
+    names = _FIELDS_CACHE.get(cls)
+    if names is None:
+        names = tuple(f.name for f in attrs.fields(cls) if not f.metadata.get("transient"))
+        _FIELDS_CACHE[cls] = names
+    return names
+
+
+class _Lowering:
+    """One lowering: remembers whether an object key sorts differently in UTF-16 (see below)."""
+
+    __slots__ = ("exotic_keys",)
+
+    def __init__(self) -> None:
+        self.exotic_keys = False
+
+    def lower(self, value: Any, where: Any) -> Any:
+        """Lower one value; ``where`` locates it for error messages."""
+        kind = type(value)
+        if kind is str:
+            return _text(value, where)
+        if kind is int:
+            if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+                return value
+        elif value is None or kind is bool:
+            return value
+        return self._lower_other(value, where)
+
+    def _lower_other(self, value: Any, where: Any) -> Any:
+        """The less common kinds of value."""
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            return _text(value, where)
+        if isinstance(value, int):
+            if abs(value) > MAX_SAFE_INTEGER:
+                raise ChargeChainError("E_ENCODING", "integer outside the exact JSON range",
+                                       field=_path(where), expected=f"|n| <= {MAX_SAFE_INTEGER}",
+                                       received=value)
+            return value
+        if isinstance(value, float):
+            raise ChargeChainError("E_ENCODING", "floats never appear in canonical bytes",
+                                   field=_path(where), expected="int, str, bool, list or object",
+                                   received=value)
+        if isinstance(value, Fraction):
+            return fraction_to_str(value)
+        if isinstance(value, (bytes, bytearray)):
+            return bytes(value).hex()
+        if isinstance(value, enum.Enum):
+            return self.lower(value.value, where)
+        if attrs.has(type(value)):
+            return {name: self.lower(getattr(value, name), (where, name))
+                    for name in _value_fields(type(value))}
+        if isinstance(value, Mapping):
+            out = {}
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise ChargeChainError("E_ENCODING", "object keys must be strings",
+                                           field=_path(where), expected="str", received=key)
+                if key and max(key) > "\ud7ff":
+                    self.exotic_keys = True
+                out[_text(key, where)] = self.lower(item, (where, key))
+            return out
+        if isinstance(value, (list, tuple)):
+            return [self.lower(item, (where, i)) for i, item in enumerate(value)]
+        raise ChargeChainError("E_ENCODING", "value has no canonical form", field=_path(where),
+                               expected="plain data", received=type(value).__name__)
+
+
 def to_plain(value: Any, path: str = "$") -> Any:
     """Lower ``value`` to plain JSON data, rejecting floats and unknown types (E_ENCODING)."""
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        return _text(value, path)
-    if isinstance(value, int):
-        if abs(value) > MAX_SAFE_INTEGER:
-            raise ChargeChainError("E_ENCODING", "integer outside the exact JSON range",
-                                   field=path, expected=f"|n| <= {MAX_SAFE_INTEGER}",
-                                   received=value)
-        return value
-    if isinstance(value, float):
-        raise ChargeChainError("E_ENCODING", "floats never appear in canonical bytes",
-                               field=path, expected="int, str, bool, list or object",
-                               received=value)
-    if isinstance(value, Fraction):
-        return fraction_to_str(value)
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value).hex()
-    if isinstance(value, enum.Enum):
-        return to_plain(value.value, path)
-    if attrs.has(type(value)):
-        return {
-            f.name: to_plain(getattr(value, f.name), f"{path}.{f.name}")
-            for f in attrs.fields(type(value))
-            if not f.metadata.get("transient")
-        }
-    if isinstance(value, Mapping):
-        out = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise ChargeChainError("E_ENCODING", "object keys must be strings",
-                                       field=path, expected="str", received=key)
-            out[_text(key, path)] = to_plain(item, f"{path}.{key}")
-        return out
-    if isinstance(value, (list, tuple)):
-        return [to_plain(item, f"{path}[{i}]") for i, item in enumerate(value)]
-    raise ChargeChainError("E_ENCODING", "value has no canonical form", field=path,
-                           expected="plain data", received=type(value).__name__)
+    return _Lowering().lower(value, None if path == "$" else (None, path.lstrip("$.")))
 
 
 def canonical_bytes(value: Any) -> bytes:
-    """RFC 8785 canonical JSON bytes (UTF-8) of ``value`` after :func:`to_plain`."""
-    return rfc8785.dumps(to_plain(value))
+    """RFC 8785 canonical JSON bytes (UTF-8) of ``value`` after :func:`to_plain`.
+
+    Lowered data holds only safe integers, strings without lone surrogates, booleans, null,
+    lists and objects; for such data Python's JSON encoder (sorted keys, no spaces, no ASCII
+    escaping) writes exactly RFC 8785's bytes, except that it sorts object keys by code
+    point where RFC 8785 sorts by UTF-16 code unit. The two orders differ only for keys with
+    characters above U+D7FF, and those go through the ``rfc8785`` package instead.
+    """
+    lowering = _Lowering()
+    plain = lowering.lower(value, None)
+    if lowering.exotic_keys:
+        return rfc8785.dumps(plain)
+    return _JSON.encode(plain).encode("utf-8")
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True,
+                         allow_nan=False, check_circular=False)

@@ -14,6 +14,7 @@ state re-hashes only the keys that changed since, found through the maps' own li
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -71,14 +72,34 @@ def entry_key(section: str, ident: str) -> str:
     return f"{section}/{ident}"
 
 
+_ENCODED: dict[int, tuple[Any, bytes]] = {}
+_ENCODED_MAX = 200_000
+
+
 def encode_value(value: Any) -> bytes:
-    """The bytes of an entry: RFC 8785 canonical JSON of the record."""
-    return canonical_bytes(value)
+    """The bytes of an entry: RFC 8785 canonical JSON of the record (memoised per object).
+
+    Records are immutable, and the memo holds the object itself, so its id cannot be reused
+    while the entry lives: a value written by a transaction is encoded once for the
+    transaction's write set, the block's write set and the tree.
+    """
+    known = _ENCODED.get(id(value))
+    if known is not None and known[0] is value:
+        return known[1]
+    data = canonical_bytes(value)
+    if len(_ENCODED) >= _ENCODED_MAX:
+        _ENCODED.clear()
+    _ENCODED[id(value)] = (value, data)
+    return data
+
+
+_ALL_FIELDS = MAP_SECTIONS + SCALAR_FIELDS
+_GET_SECTIONS = operator.attrgetter(*_ALL_FIELDS)
 
 
 def _sections(state: State) -> tuple[Any, ...]:
     """The value of every committed field, maps first then scalars, in declaration order."""
-    return tuple(getattr(state, name) for name in MAP_SECTIONS + SCALAR_FIELDS)
+    return _GET_SECTIONS(state)
 
 
 def world_entries(state: State) -> Iterator[tuple[str, bytes]]:
@@ -109,8 +130,9 @@ def _section_changes(name: str, old: Any, new: Any) -> dict[str, bytes | None]:
 def _changes_between(old: tuple[Any, ...], new: tuple[Any, ...]) -> dict[str, bytes | None]:
     """The changed entries between two section tuples (keys sorted)."""
     out: dict[str, bytes | None] = {}
-    for name, before, after in zip(MAP_SECTIONS + SCALAR_FIELDS, old, new):
-        out.update(_section_changes(name, before, after))
+    for name, before, after in zip(_ALL_FIELDS, old, new):
+        if before is not after:
+            out.update(_section_changes(name, before, after))
     return dict(sorted(out.items()))
 
 
