@@ -24,10 +24,21 @@ from refimpl.contracts.money import (
 )
 from refimpl.contracts.registry import MAX_PILE_POWER_W, MAX_PRICE_FEN_PER_KWH, MAX_TOP_UP_FEN
 from refimpl.ledger.accounts import apply_transfers, mint
+from refimpl.ledger.state import (
+    account_of_operator,
+    account_of_user,
+    platform_income_account,
+    supplier_income_account,
+)
 
 __all__ = ["OBLIGATIONS", "accepted_settlement"]
 
-ACCOUNTS = ("user:EV", "supplier:S", "operator:O", "platform", "user:BYSTANDER")
+#: the accounts a settlement at operator O's station touches, named as the contract names them
+#: (per-operator income accounts: IR-STATE-3), and a bystander
+USER, SUPPLIER = account_of_user("EV"), supplier_income_account("S", "O")
+OPERATOR, PLATFORM = account_of_operator("O"), platform_income_account("O")
+BYSTANDER = account_of_user("BYSTANDER")
+ACCOUNTS = (USER, SUPPLIER, OPERATOR, PLATFORM, BYSTANDER)
 
 
 def _in_range(term: Any, low: int, high: int) -> Any:
@@ -59,7 +70,7 @@ def _settle(inputs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """Run the refimpl's settlement on symbolic inputs: (amounts, balances after)."""
     amounts = settlement_amounts(inputs["e_price"], inputs["s_price"], inputs["energy"],
                                  inputs["bp"], z3_floordiv)
-    transfers = settlement_transfers(amounts, "user:EV", "supplier:S", "operator:O", "platform")
+    transfers = settlement_transfers(amounts, USER, SUPPLIER, OPERATOR, PLATFORM)
     return amounts, apply_transfers(inputs["balances"], transfers)
 
 
@@ -85,11 +96,11 @@ def _payer_pays_f(form: str) -> tuple[list[Any], Any]:
     amounts, after = _settle(inputs)
     before = inputs["balances"]
     return premises, z3.And(
-        after["user:EV"] == before["user:EV"] - (amounts.electricity + amounts.service),
-        after["supplier:S"] == before["supplier:S"] + amounts.electricity,
-        after["operator:O"] == before["operator:O"] + amounts.service - amounts.commission,
-        after["platform"] == before["platform"] + amounts.commission,
-        after["user:BYSTANDER"] == before["user:BYSTANDER"],
+        after[USER] == before[USER] - (amounts.electricity + amounts.service),
+        after[SUPPLIER] == before[SUPPLIER] + amounts.electricity,
+        after[OPERATOR] == before[OPERATOR] + amounts.service - amounts.commission,
+        after[PLATFORM] == before[PLATFORM] + amounts.commission,
+        after[BYSTANDER] == before[BYSTANDER],
     )
 
 
@@ -109,7 +120,7 @@ def _top_up_mints_exactly() -> tuple[list[Any], Any]:
     """A top-up raises the sum of balances by exactly its amount."""
     amount = z3.Int("amount_fen")
     balances = {name: z3.Int(f"balance[{name}]") for name in ACCOUNTS}
-    after = mint(balances, "user:EV", amount)
+    after = mint(balances, USER, amount)
     return ([_in_range(amount, 1, MAX_TOP_UP_FEN)],
             z3.Sum(*after.values()) == z3.Sum(*balances.values()) + amount)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from refimpl.chain.block import tx_root
+from refimpl.chain.block import check_block, genesis_block, tx_root
+from refimpl.ledger.conflicts import pair_counts
 from refimpl.crypto import HAS_OPENSSL_SM3, sm3
 from refimpl.encoding import canonical_bytes
 from refimpl.contracts.dispatch import apply_transaction, begin_block
@@ -15,6 +16,20 @@ from refimpl.ledger.state import State
 from refimpl.scenario.demo import DemoOptions, DemoRun, run_demo
 
 __all__ = ["run_benchmarks"]
+
+
+def conflict_share(run: DemoRun, kinds: frozenset[str] | None = None) -> tuple[int, int]:
+    """(same-block transaction pairs of the demo day, pairs among them writing a common key);
+    with ``kinds``, only pairs of transactions of those kinds."""
+    tip = genesis_block(run.config)[1]
+    pairs = shared = 0
+    for block in run.blocks[1:]:
+        tip = check_block(tip, block, check_signatures=False)
+        writes = [w for tx, w in zip(block.transactions, tip.tx_writes)
+                  if kinds is None or tx.kind in kinds]
+        n, c = pair_counts(writes)
+        pairs, shared = pairs + n, shared + c
+    return pairs, shared
 
 
 def _settlement_workload(run: DemoRun) -> list[tuple[State, Transaction]]:
@@ -78,6 +93,13 @@ def run_benchmarks(quick: bool = False, log: Callable[[str], None] = lambda _: N
     rows.append({"figure": "SM3 raw throughput (1 MiB input, "
                  + ("OpenSSL" if HAS_OPENSSL_SM3 else "gmssl") + ")",
                  "value": f"{rate * len(blob) / 1e6:.1f}", "unit": "MB/s"})
+    log("write conflicts between transactions of the same block ...")
+    for label, kinds in (("transaction", None),
+                         ("settlement", frozenset({"settle_charging"}))):
+        pairs, shared = conflict_share(run, kinds)
+        rows.append({"figure": f"same-block {label} pairs of the demo day that write a common "
+                     f"key ({shared} of {pairs})",
+                     "value": f"{100 * shared / max(1, pairs):.2f}", "unit": "%"})
     rows.append({"figure": "blocks in the demo chain (genesis included)",
                  "value": str(len(run.blocks)), "unit": "blocks"})
     rows.append({"figure": "transactions in the demo chain",
