@@ -269,6 +269,8 @@ def test_dropped_transaction_re_signed_by_the_proposer(chain):
     (2, {"time": GENESIS_TIME + 2 * INTERVAL + 1}, "E_BLOCK_TIME", "time"),
     (2, {"time": GENESIS_TIME + 2 * INTERVAL - 1}, "E_BLOCK_TIME", "time"),
     (4, {"state_root": bytes(32)}, "E_BLOCK_STATE_ROOT", "state_root"),
+    (4, {"receipts_root": bytes(32)}, "E_BLOCK_RECEIPTS", "receipts_root"),
+    (1, {"receipts_root": sm3(b"")}, "E_BLOCK_RECEIPTS", "receipts_root"),
 ])
 def test_re_signed_header_tampering(chain, height, changes, code, field):
     """A changed header field is caught even when the proposer re-signs the header."""
@@ -474,3 +476,36 @@ def test_a_block_claiming_a_view_its_proposer_does_not_hold_is_refused(chain):
     negative = resign(chain.blocks[1], PROPOSERS[1][1], view=-1)
     error = first_error(chain, replaced(chain, 1, negative))
     assert (error["code"], error["field"]) == ("E_BLOCK_PROPOSER", "view")
+
+
+def test_receipts_commit_to_each_transactions_write_set(chain):
+    """Block 1's receipts: one per transaction, status ok, digest of its exact write set."""
+    from refimpl.chain.receipts import receipts_root, write_set_digest
+    from refimpl.ledger.transaction import tx_id
+
+    tip = check_block(chain.tips[0], chain.blocks[1])
+    assert len(tip.receipts) == len(chain.blocks[1].transactions) > 0
+    for tx, receipt, writes in zip(chain.blocks[1].transactions, tip.receipts, tip.tx_writes):
+        assert (receipt.tx_id, receipt.status) == (tx_id(tx), "ok")
+        assert receipt.write_set_digest == write_set_digest(writes) and writes
+    assert receipts_root(tip.receipts) == chain.blocks[1].header.receipts_root
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"org_id": "AL|PHA"}, "AL|PHA.org_id"),
+    ({"org_id": ""}, ".org_id"),
+    ({"nodes": (("A 1\n", None),)}, "ALPHA.nodes[0]"),
+    ({"english_name": "x" * 65}, "ALPHA.english_name"),
+])
+def test_genesis_identifiers_follow_the_transaction_rules(change, field):
+    """Founding ids become world-state keys: '|' or control characters are refused."""
+    from conftest import make_config
+
+    config = make_config()
+    member = config.members[0]
+    if "nodes" in change:
+        change = {"nodes": ((change["nodes"][0][0], member.nodes[0][1]),)}
+    config = attrs.evolve(config, members=(attrs.evolve(member, **change),) + config.members[1:])
+    with pytest.raises(ChargeChainError) as caught:
+        genesis_block(config)
+    assert (caught.value.code, caught.value.field) == ("E_GENESIS", field)

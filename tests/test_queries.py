@@ -177,3 +177,21 @@ def test_better_evaluation_beats_distance(market):
     assert gamma.evaluation_micro == market.state.evaluations["GAMMA-S1"].r_micro
     # and the distance order is unchanged among equals
     assert (alpha.distance_sq_m2, beta.distance_sq_m2) == (500**2, 400**2)
+
+
+@pytest.mark.parametrize(("time", "offset", "expected"), [
+    (GENESIS_TIME, 480, "2023-11-15T06:13:20+08:00"),
+    (GENESIS_TIME, 0, "2023-11-14T22:13:20+00:00"),
+    (GENESIS_TIME, -330, "2023-11-14T16:43:20-05:30"),
+    (0, 480, "1970-01-01T08:00:00+08:00"),
+])
+def test_local_time_is_iso_8601_in_the_consortium_zone(time, offset, expected):
+    """Asia/Shanghai is UTC+8 without daylight saving since 1991 (IR-TIME-1)."""
+    from refimpl.contracts.queries import local_time_iso
+
+    assert local_time_iso(time, offset) == expected
+
+
+def test_bills_carry_the_local_time_beside_the_integer(billed):
+    first = bill_query(billed.state, "EV1", billed.history)[0]
+    assert (first.time, first.time_local) == (GENESIS_TIME + 1200, "2023-11-15T06:33:20+08:00")

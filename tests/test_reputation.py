@@ -83,6 +83,13 @@ def test_endorsement_experience_formula_1():
     assert endorsement_experience(0, 0, Fraction(1, 2)) == 0
 
 
+def test_endorsement_experience_never_exceeds_beta():
+    """l can exceed L (settlements of the current block count in l only): M is capped at beta."""
+    assert endorsement_experience(12, 12, Fraction(1, 2)) == Fraction(1, 2)
+    assert endorsement_experience(15, 12, Fraction(1, 2)) == Fraction(1, 2)
+    assert endorsement_experience(5, 0, Fraction(1, 2)) == 0
+
+
 def test_first_update_from_zero_by_hand():
     """R_1 = 0 + (1/10)(1 + M) Phi(0) R_v (W/5 - 0) for W = 4, R_v = 1, M = 1/10."""
     m = Fraction(1, 10)

@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from refimpl.contracts import fields
 from refimpl.contracts.registry import add_operator
 from refimpl.crypto.sm2 import sm2_decode_point
 from refimpl.encoding import fraction_from_str, to_plain
@@ -59,9 +60,33 @@ def validate_params(params: Params) -> None:
                                    expected=expected, received=str(getattr(params, name)))
 
 
+def _check_identifiers(config: GenesisConfig) -> None:
+    """Founding ids follow the transaction rules (they become world-state keys: IR-STATE-1)."""
+    names = [("chain_id", config.chain_id)]
+    for m in config.members:
+        names += [(f"{m.org_id}.org_id", m.org_id)]
+        names += [(f"{m.org_id}.nodes[{i}]", node_id) for i, (node_id, _) in enumerate(m.nodes)]
+    for field, ident in names:
+        try:
+            fields.text({"id": ident}, "id")
+        except ChargeChainError as error:
+            raise ChargeChainError("E_GENESIS", "an identifier of the genesis is not 1..64 "
+                                   "printable ASCII characters without '|'", field=field,
+                                   expected=error.expected, received=ident) from None
+    for m in config.members:
+        try:
+            fields.text({"english_name": m.english_name}, "english_name")
+        except ChargeChainError as error:
+            raise ChargeChainError("E_GENESIS", "an English name follows register_operator's "
+                                   "rule (1..64 printable ASCII characters without '|')",
+                                   field=f"{m.org_id}.english_name", expected=error.expected,
+                                   received=m.english_name) from None
+
+
 def genesis_state(config: GenesisConfig) -> State:
     """The state at height 0: parameters, admin key, founding members and the platform account."""
     validate_params(config.params)
+    _check_identifiers(config)
     sm2_decode_point(config.admin_key, field="admin_key")
     for member in config.members:
         sm2_decode_point(member.admin_key, field=f"{member.org_id}.admin_key")
