@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from refimpl.chain.block import check_block, genesis_block, tx_root
 from refimpl.ledger.conflicts import pair_counts
-from refimpl.crypto import HAS_OPENSSL_SM3, sm3
+from refimpl.crypto import HAS_OPENSSL_SM3, fast_verifier_status, sm2_verify_pure, sm3
+from refimpl.crypto.fast import FAST_SM2_ENV, fast_sm2_verify
+from refimpl.contracts.dispatch import author_public_key
+from refimpl.ledger.transaction import signing_bytes
 from refimpl.encoding import canonical_bytes
 from refimpl.contracts.dispatch import apply_transaction, begin_block
 from refimpl.chain.genesis import genesis_state
@@ -18,16 +23,29 @@ from refimpl.scenario.demo import DemoOptions, DemoRun, run_demo
 __all__ = ["run_benchmarks"]
 
 
-def conflict_share(run: DemoRun, kinds: frozenset[str] | None = None) -> tuple[int, int]:
+def conflict_share(run: DemoRun, kinds: frozenset[str] | None = None,
+                   across_operators: bool = False) -> tuple[int, int]:
     """(same-block transaction pairs of the demo day, pairs among them writing a common key);
-    with ``kinds``, only pairs of transactions of those kinds."""
+    with ``kinds``, only pairs of transactions of those kinds; with ``across_operators``, only
+    pairs of settlements at stations of different operators."""
     tip = genesis_block(run.config)[1]
     pairs = shared = 0
     for block in run.blocks[1:]:
+        parent = tip
         tip = check_block(tip, block, check_signatures=False)
-        writes = [w for tx, w in zip(block.transactions, tip.tx_writes)
+        chosen = [(tx, w) for tx, w in zip(block.transactions, tip.tx_writes)
                   if kinds is None or tx.kind in kinds]
-        n, c = pair_counts(writes)
+        if across_operators:
+            operator_of = {tx.body["session_id"]: parent.state.stations[
+                parent.state.sessions[tx.body["session_id"]].station_id].org_id
+                for tx, _ in chosen}
+            for i, (a, wa) in enumerate(chosen):
+                for b, wb in chosen[i + 1:]:
+                    if operator_of[a.body["session_id"]] != operator_of[b.body["session_id"]]:
+                        pairs += 1
+                        shared += bool(set(wa) & set(wb))
+            continue
+        n, c = pair_counts([w for _, w in chosen])
         pairs, shared = pairs + n, shared + c
     return pairs, shared
 
@@ -43,6 +61,60 @@ def _settlement_workload(run: DemoRun) -> list[tuple[State, Transaction]]:
                 pairs.append((state, tx))
             state = apply_transaction(state, tx, check_signature=False)
     return pairs
+
+
+def _verify_figures(pairs: list[tuple[State, Transaction]], min_seconds: float,
+                    log: Callable[[str], None]) -> list[dict[str, str]]:
+    """Settlements per second unsigned and signed (pure and fast verifier), and bare verifies."""
+    rows = []
+    fast = fast_verifier_status()
+    checks = [("unsigned", False, None), ("signed, pure SM2 verify", True, "1")]
+    if fast == "active":
+        checks.append(("signed, fast SM2 verify (tongsuopy)", True, None))
+    rates = {}
+    for label, check, pure in checks:
+        log(f"settlements, {label} ...")
+        with _environment(FAST_SM2_ENV, pure):
+            rate, _, _ = _rate(lambda: sum(1 for s, tx in pairs
+                                           if apply_transaction(s, tx, check_signature=check)),
+                               min_seconds)
+        rates[label] = rate
+        rows.append({"figure": f"settlements per second, {label}", "value": f"{rate:.0f}",
+                     "unit": "settlements/s"})
+    samples = [(author_public_key(s, tx.author), signing_bytes(tx), tx.signature)
+               for s, tx in pairs[:64]]
+    bare = {"pure": lambda k, m, sig: sm2_verify_pure(k, m, sig)}
+    if fast == "active":
+        bare["fast (tongsuopy)"] = fast_sm2_verify
+    for label, verify in bare.items():
+        log(f"bare SM2 verification, {label} ...")
+        if not all(verify(*sample) is True for sample in samples):
+            raise RuntimeError(f"the {label} verifier did not verify the demo's signatures")
+        rate, _, _ = _rate(lambda: sum(1 for sample in samples if verify(*sample)), min_seconds)
+        rows.append({"figure": f"bare SM2 verifications per second, {label}",
+                     "value": f"{rate:.0f}", "unit": "verifies/s"})
+        if label != "pure":
+            share = rates["signed, fast SM2 verify (tongsuopy)"] / rate
+            rows.append({"figure": "signed settlements as a share of the bare fast verify rate",
+                         "value": f"{100 * share:.1f}", "unit": "%"})
+    rows.append({"figure": f"fast verifier: {fast}", "value": "-", "unit": ""})
+    return rows
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str | None) -> Iterator[None]:
+    """Set (or leave alone, for None) an environment variable for the duration."""
+    old = os.environ.get(name)
+    if value is not None:
+        os.environ[name] = value
+    try:
+        yield
+    finally:
+        if value is not None:
+            if old is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = old
 
 
 def _rate(fn: Callable[[], int], min_seconds: float) -> tuple[float, int, float]:
@@ -67,13 +139,7 @@ def run_benchmarks(quick: bool = False, log: Callable[[str], None] = lambda _: N
                  "PBFT among 15 nodes included, storing excluded)", "value": f"{demo_seconds:.2f}", "unit": "s"})
     pairs = _settlement_workload(run)
     min_seconds = 0.5 if quick else 2.0
-    for label, check in (("unsigned", False), ("signed (SM2 verify)", True)):
-        log(f"settlements, {label} ...")
-        rate, n, _ = _rate(lambda: sum(1 for s, tx in pairs
-                                       if apply_transaction(s, tx, check_signature=check)),
-                           min_seconds)
-        rows.append({"figure": f"settlements per second, {label}", "value": f"{rate:.0f}",
-                     "unit": "settlements/s"})
+    rows += _verify_figures(pairs, min_seconds, log)
     headers = [canonical_bytes(b.header) for b in run.blocks]
     payload = sum(len(h) for h in headers) + sum(
         len(canonical_bytes(tx)) for b in run.blocks for tx in b.transactions)
@@ -94,9 +160,10 @@ def run_benchmarks(quick: bool = False, log: Callable[[str], None] = lambda _: N
                  + ("OpenSSL" if HAS_OPENSSL_SM3 else "gmssl") + ")",
                  "value": f"{rate * len(blob) / 1e6:.1f}", "unit": "MB/s"})
     log("write conflicts between transactions of the same block ...")
-    for label, kinds in (("transaction", None),
-                         ("settlement", frozenset({"settle_charging"}))):
-        pairs, shared = conflict_share(run, kinds)
+    settle = frozenset({"settle_charging"})
+    for label, kinds, across in (("transaction", None, False), ("settlement", settle, False),
+                                 ("different operators' settlement", settle, True)):
+        pairs, shared = conflict_share(run, kinds, across)
         rows.append({"figure": f"same-block {label} pairs of the demo day that write a common "
                      f"key ({shared} of {pairs})",
                      "value": f"{100 * shared / max(1, pairs):.2f}", "unit": "%"})

@@ -1,4 +1,9 @@
-"""The ChargeChain crypto layer: SM3 hashing, HMAC-SM3 and SM2 signatures (see docs/crypto.md)."""
+"""The ChargeChain crypto layer: SM3 hashing, HMAC-SM3 and SM2 signatures (see docs/crypto.md).
+
+``sm2_verify`` here is :func:`refimpl.crypto.fast.sm2_verify`: the reference verification
+:func:`refimpl.crypto.sm2.sm2_verify` (also exported as ``sm2_verify_pure``), answered by the
+optional, self-tested tongsuopy fast path when it can (same verdicts, same errors).
+"""
 
 from __future__ import annotations
 
@@ -13,9 +18,10 @@ from refimpl.crypto.sm2 import (
     sm2_private_key_from_seed,
     sm2_public_key,
     sm2_sign,
-    sm2_verify,
     sm2_za,
 )
+from refimpl.crypto.sm2 import sm2_verify as sm2_verify_pure
+from refimpl.crypto.fast import fast_verifier_status, sm2_verify
 from refimpl.crypto.sm3 import HAS_OPENSSL_SM3, hmac_sm3, sm3
 
 __all__ = [
@@ -32,6 +38,8 @@ __all__ = [
     "sm2_za",
     "sm2_sign",
     "sm2_verify",
+    "sm2_verify_pure",
+    "fast_verifier_status",
     "sm2_encode_signature",
     "sm2_decode_signature",
 ]
