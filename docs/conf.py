@@ -12,6 +12,8 @@ implementation:
 * ``params.md``: the consortium parameters and their defaults (:class:`refimpl.ledger.records.Params`);
 * ``records.md``: the fields of the transaction, block header, block and state records;
 * ``worked-example.md``: the canonical bytes, signature and SM3 id of one real transaction;
+* ``world-state.md``: the sections of the world-state map (:mod:`refimpl.ledger.worldstate`);
+* ``write-set-example.md``: the write set, receipt and receipts root of one real settlement;
 * ``cli/<command>.md``: the ``--help`` text of every ``chargechain`` command;
 * ``api-modules.md``: one ``automodule`` per module of ``refimpl`` and ``chargechain_proofs``.
 
@@ -314,6 +316,151 @@ def _gen_worked_example() -> None:
     _write("worked-example.md", text)
 
 
+#: What the id of each world-state section is, with an example key (data-formats page).
+WORLD_STATE_IDS = {
+    "operators": ("organisation id", "operators/TELD"),
+    "nodes": ("node id", "nodes/N01"),
+    "suppliers": ("supplier id", "suppliers/SGTJ"),
+    "stations": ("station id", "stations/ST01"),
+    "users": ("EVID", "users/EV1"),
+    "tariffs": ("`<org_id>|<price_id>`", "tariffs/TELD|TJ-PEAK"),
+    "accounts": ("account id", "accounts/platform:TELD"),
+    "minted": ("organisation id of the operator that topped up", "minted/TELD"),
+    "credit": ("EVID", "credit/EV1"),
+    "evaluations": ("station id", "evaluations/ST01"),
+    "endorsements": ("node id", "endorsements/N01"),
+    "sessions": ("session id (open sessions only)", "sessions/s-17"),
+    "settled": ("session id (each user's latest settled session)", "settled/s-16"),
+    "last_settled": ("EVID (value: the session id)", "last_settled/EV1"),
+    "busy_piles": ("`<station_id>|<pile>` (value: the session id)", "busy_piles/ST01|0"),
+    "nonces": ("author", "nonces/user:EV1"),
+}
+
+
+def _type_name(tp: object) -> str:
+    """A short name for a type annotation (``Session``, ``int``, ``tuple[str, ...]``)."""
+    return tp.__name__ if isinstance(tp, type) else str(tp).replace("typing.", "")
+
+
+def _gen_world_state() -> None:
+    """The sections of the world-state map: key pattern, value type, id and an example key."""
+    import typing
+
+    from refimpl.ledger.state import State
+    from refimpl.ledger.worldstate import MAP_SECTIONS, META, SCALAR_FIELDS
+
+    hints = typing.get_type_hints(State)
+    rows = []
+    for name in MAP_SECTIONS:
+        what, example = WORLD_STATE_IDS.get(name, ("id", f"{name}/..."))
+        value = typing.get_args(hints[name])[1]
+        rows.append([f"`{_cell(name)}/<id>`", _cell(what), f"`{_type_name(value)}`",
+                     f"`{_cell(example)}`"])
+    for name in SCALAR_FIELDS:
+        rows.append([f"`{META}/{name}`", "(one entry)", f"`{_type_name(hints[name])}`",
+                     f"`{META}/{name}`"])
+    text = _banner("refimpl.ledger.worldstate (MAP_SECTIONS, SCALAR_FIELDS) and State")
+    text += (f"{len(MAP_SECTIONS)} map sections and {len(SCALAR_FIELDS)} single entries, in "
+             f"the order of the fields of `State`.\n\n")
+    text += _table(["Key", "Id", "Value: canonical bytes of", "Example key"], rows)
+    _write("world-state.md", text)
+
+
+#: The consortium of the write-set example (data-formats page): one member, one node.
+WRITE_SET_CHAIN_ID = "chargechain-docs"
+WRITE_SET_SEED = "chargechain-docs/{author}"
+
+
+def _gen_write_set_example() -> None:
+    """One settlement in a block of its own: its write set, digest, receipt and receipts root."""
+    from refimpl.chain.block import build_block, genesis_block
+    from refimpl.chain.genesis import GenesisConfig, Member
+    from refimpl.chain.merkle import leaf_hash
+    from refimpl.chain.receipts import write_set_digest, write_set_plain
+    from refimpl.contracts.queries import local_time_iso
+    from refimpl.crypto import sm2_keypair_from_seed
+    from refimpl.encoding import canonical_bytes
+    from refimpl.ledger.records import Params
+    from refimpl.ledger.transaction import make_transaction
+
+    authors = ("admin", "operator:ALPHA", "node:A1", "user:EV1")
+    keys = {a: sm2_keypair_from_seed(WRITE_SET_SEED.format(author=a).encode()) for a in authors}
+    params = Params()
+    config = GenesisConfig(WRITE_SET_CHAIN_ID, 1_700_000_000, params, keys["admin"][1],
+                           (Member("ALPHA", "Alpha Charge", keys["operator:ALPHA"][1],
+                                   (("A1", keys["node:A1"][1]),)),))
+    nonces: dict[str, int] = {}
+
+    def tx(kind: str, author: str, body: dict):
+        nonce = nonces.get(author, 0)
+        nonces[author] = nonce + 1
+        return make_transaction(WRITE_SET_CHAIN_ID, kind, author, nonce, body, keys[author][0])
+
+    first = [
+        tx("register_supplier", "admin", {"supplier_id": "GRID", "name": "Grid Co"}),
+        tx("set_tariff", "operator:ALPHA", {"price_id": "PEAK", "electricity_fen_per_kwh": 141,
+                                            "service_fen_per_kwh": 60}),
+        tx("register_station", "operator:ALPHA", {
+            "station_id": "ALPHA-S1", "node_id": "A1", "supplier_id": "GRID", "x_m": 0,
+            "y_m": 0, "piles": [{"type": "DC", "power_w": 60_000}]}),
+        tx("register_user", "operator:ALPHA", {"ev_id": "EV1",
+                                               "public_key": keys["user:EV1"][1].hex()}),
+        tx("top_up", "operator:ALPHA", {"ev_id": "EV1", "amount_fen": 50_000}),
+        tx("start_charging", "user:EV1", {"session_id": "a", "station_id": "ALPHA-S1",
+                                          "pile": 0, "price_id": "PEAK"}),
+    ]
+    settle_body = {"session_id": "a", "meter_start_wh": 0, "meter_stop_wh": 500}
+    _, tip = genesis_block(config)
+    _, tip, rejected = build_block(tip, first, keys["node:A1"][0])
+    assert not rejected, rejected
+    settle = tx("settle_charging", "node:A1", settle_body)
+    block, after, rejected = build_block(tip, [settle], keys["node:A1"][0])
+    assert not rejected and len(after.receipts) == 1, rejected
+    writes = after.tx_writes[0]
+    receipt = after.receipts[0]
+    receipt_bytes = canonical_bytes(receipt)
+    assert block.header.receipts_root == leaf_hash(receipt_bytes)
+    block_only = {k: v for k, v in sorted(after.writes.items()) if k not in writes}
+    width = max(len(k) for k in list(writes) + list(block_only)) + 2
+
+    def show(key: str, value: bytes | None) -> str:
+        return key.ljust(width) + ("(deleted: null)" if value is None else value.decode("utf-8"))
+
+    fence = "```"
+    plain = canonical_bytes(write_set_plain(writes)).decode("utf-8")
+    text = _banner("refimpl (build_block, Tip.tx_writes, write_set_digest, receipts_root)")
+    text += (
+        f"Block 1 of chain `{WRITE_SET_CHAIN_ID}` (one member, `ALPHA`, with one node `A1`; "
+        f"keys from `sm2_keypair_from_seed(b\"{WRITE_SET_SEED.format(author='<author>')}\")`) "
+        f"registers supplier `GRID`, tariff `PEAK` (141 and 60 fen/kWh), station `ALPHA-S1` "
+        f"with one 60 kW pile hosted on `A1`, user `EV1` with 50 000 fen, and starts session "
+        f"`a`. Block 2 ({block.header.time} = "
+        f"{local_time_iso(block.header.time, params.utc_offset_minutes)}) holds one "
+        f"transaction: node `A1` settles `a` with body `{_json_compact(settle_body)}`.\n\n"
+        f"Its write set, key by key (values are the entries' canonical bytes as UTF-8):\n\n"
+        f"{fence}text\n" + "\n".join(show(k, v) for k, v in writes.items()) + f"\n{fence}\n\n"
+        f"The JCS bytes that are hashed ({len(plain.encode())} bytes, one line, cut here "
+        f"every 64 characters):\n\n{fence}text\n{_wrap_hex(plain)}\n{fence}\n\n"
+        f"{fence}text\nwrite_set_digest = SM3(the bytes above)\n"
+        f"                 = {write_set_digest(writes).hex()}\n{fence}\n\n"
+        f"The receipt's canonical bytes, and the receipts root of block 2 (one receipt, so "
+        f"one leaf):\n\n{fence}text\n{receipt_bytes.decode('utf-8')}\n"
+        f"receipts_root = SM3(0x00 || receipt bytes)\n"
+        f"              = {block.header.receipts_root.hex()}\n{fence}\n\n"
+        f"The block also writes these entries, which are in no receipt:\n\n"
+        f"{fence}text\n" + "\n".join(show(k, v) for k, v in block_only.items())
+        + f"\n{fence}\n"
+    )
+    _write("write-set-example.md", text)
+
+
+def _json_compact(value: object) -> str:
+    """Canonical JSON text of a small value (for prose)."""
+    from refimpl.encoding import canonical_bytes
+
+    return canonical_bytes(value).decode("utf-8")
+
+
 #: Values shown in the canonical-bytes table of the data-formats page, as Python source.
 LOWERING_EXAMPLES = (
     '{"b": 1, "a": [True, None, "x"]}',
@@ -387,7 +534,8 @@ def _gen_tests() -> None:
 
 
 #: Commands the CLI page documents by hand; anything else registered is still listed.
-CLI_COMMANDS = ("demo", "validate", "bills", "stations", "prove", "bench", "spec")
+CLI_COMMANDS = ("demo", "validate", "bills", "stations", "state", "store", "prove", "bench",
+                "spec")
 
 
 def _help_text(command, info_name: str, parent):
@@ -500,6 +648,8 @@ def generate() -> None:
     _gen_records()
     _gen_lowering()
     _gen_worked_example()
+    _gen_world_state()
+    _gen_write_set_example()
     _gen_obligations()
     _gen_tests()
     _gen_cli()
