@@ -56,6 +56,12 @@ ERROR_CODES: dict[str, str] = {
     "E_BLOCK_TX": "a transaction in the block is invalid: the block is rejected whole",
     "E_GENESIS": "the genesis block or configuration is malformed",
     "E_STORE": "the chain file is missing, unreadable or not a ChargeChain store",
+    "E_STORE_INDEX": "a stored receipt, world-state entry, tree node or bill-index row does not "
+                     "match what replaying the chain derives",
+    "E_BLOCK_CERTIFICATE": "the block's commit certificate is missing or malformed, or lacks SM2 "
+                           "commit signatures of a quorum of the committee",
+    "E_PROOF": "a world-state proof does not show the claimed value (or absence) under the "
+               "header's state root, or the header is not the expected one",
     # consensus (PBFT replicas)
     "E_MSG_AUTH": "a consensus message's MAC authenticator or SM2 signature does not verify",
     "E_MSG_FORMAT": "a consensus message is malformed or does not fit the sender's role "

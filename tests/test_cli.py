@@ -1,4 +1,4 @@
-"""The ``chargechain`` command line: help, prove, bench, bills and typed errors (exit status 2)."""
+"""The ``chargechain`` command line: help, prove, bench, store readers and typed errors (exit 2)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,15 @@ from pathlib import Path
 import pytest
 from conftest import CHAIN_ID, keypair, make_config, public_hex
 
-from refimpl.chain.block import build_block, genesis_block
-from refimpl.chain.store import save_chain
-from refimpl.ledger.transaction import make_transaction
-from refimpl.ledger.state import ADMIN
+from store_helpers import quorum_keys
 
-COMMANDS = ("demo", "validate", "bills", "prove", "bench")
+from refimpl.chain.block import build_block, genesis_block
+from refimpl.ledger.state import ADMIN
+from refimpl.ledger.transaction import make_transaction
+from refimpl.node.certificate import certify
+from refimpl.store.node_store import NodeStore
+
+COMMANDS = ("demo", "validate", "bills", "stations", "state", "store", "prove", "bench")
 GENESIS_TIME = 1_700_000_000
 
 
@@ -69,14 +72,13 @@ def chain_file(tmp_path_factory) -> Path:
                                                         "meter_stop_wh": 3_000})]),
     }
     config = make_config()
-    genesis, tip = genesis_block(config)
-    blocks = [genesis]
-    for height, (node, txs) in batches.items():
-        block, tip, rejected = build_block(tip, txs, keypair(f"node:{node}")[0])
-        assert not rejected
-        blocks.append(block)
+    _, tip = genesis_block(config)
     path = tmp_path_factory.mktemp("cli") / "small.sqlite"
-    save_chain(path, config, blocks)
+    with NodeStore.create(path, config, tip) as store:
+        for height, (node, txs) in batches.items():
+            block, tip, rejected = build_block(tip, txs, keypair(f"node:{node}")[0])
+            assert not rejected
+            store.append(block, tip, certify(height, 0, tip.hash, quorum_keys(config)))
     return path
 
 
@@ -177,7 +179,8 @@ def test_bills_json_on_a_small_chain(chain_file):
     assert proc.returncode == 0, proc.stderr
     # 2 kWh at 141 + 60 fen/kWh, settled in block 3
     assert json.loads(proc.stdout) == [{
-        "session_id": "s1", "time": GENESIS_TIME + 3 * 600, "height": 3, "payment_fen": 402,
+        "session_id": "s1", "time": GENESIS_TIME + 3 * 600,
+        "time_local": "2023-11-15T06:43:20+08:00", "height": 3, "payment_fen": 402,
         "electricity_fen": 282, "service_fen": 120, "price_id": "PEAK",
         "electricity_fen_per_kwh": 141, "service_fen_per_kwh": 60, "energy_ws": 7_200_000,
         "cs_id": "GAMMA-S1", "ev_org_id": "ALPHA", "cs_org_id": "GAMMA",
@@ -188,6 +191,7 @@ def test_bills_text_on_a_small_chain(chain_file):
     proc = run(["bills", "EV1", "--db", str(chain_file)])
     assert proc.returncode == 0, proc.stderr
     assert "s1" in proc.stdout and "402" in proc.stdout and "GAMMA-S1" in proc.stdout
+    assert "2023-11-15T06:43:20+08:00" in proc.stdout and str(GENESIS_TIME + 1800) in proc.stdout
 
 
 def test_validate_small_chain(chain_file):
@@ -215,16 +219,24 @@ def test_bills_of_an_unknown_user_is_a_typed_error(chain_file):
     assert_typed_failure(run(["bills", "NOBODY", "--db", str(chain_file)]), "E_UNKNOWN_USER")
 
 
-def test_bills_on_an_invalid_chain_is_a_typed_error(chain_file, tmp_path):
+def test_bills_do_not_replay_but_validate_does(chain_file, tmp_path):
+    """bills answers from the bill index at the tip; a tampered block hash is validate's job."""
     copy = tmp_path / "bad.sqlite"
     shutil.copyfile(chain_file, copy)
     db = sqlite3.connect(copy)
     db.execute("UPDATE blocks SET hash = ? WHERE height = 2", ("cd" * 32,))
     db.commit()
     db.close()
-    assert_typed_failure(run(["bills", "EV1", "--db", str(copy)]), "E_BLOCK_HASH")
+    assert run(["bills", "EV1", "--db", str(copy), "--json"]).returncode == 0
     proc = run(["validate", str(copy)])
     assert proc.returncode == 1 and "E_BLOCK_HASH" in proc.stdout
+
+
+def test_bills_on_a_non_store_is_a_typed_error(tmp_path):
+    path = tmp_path / "notes.sqlite"
+    path.write_text("not a store\n" * 30)
+    assert_typed_failure(run(["bills", "EV1", "--db", str(path)]), "E_STORE")
+    assert path.read_text() == "not a store\n" * 30
 
 
 def test_validate_on_a_corrupted_block_is_a_typed_error(chain_file, tmp_path):
@@ -272,3 +284,143 @@ def test_stations_recommends_from_a_stored_chain(tmp_path):
     missing = subprocess.run([sys.executable, "-m", "refimpl", "stations", "0", "0", "--db",
                               str(tmp_path / "none.sqlite")], capture_output=True, text=True)
     assert missing.returncode == 2 and "E_STORE" in missing.stderr
+
+
+# --------------------------------------------------------------------------- validate modes
+
+
+@pytest.fixture(scope="module")
+def related_stores(chain_file, tmp_path_factory) -> dict[str, Path]:
+    """chain_file's prefix (blocks 0..2) and a fork of it at height 3 (an empty block 3)."""
+    from refimpl.store.sync import executed_tips, store_chain
+
+    with NodeStore.open(chain_file) as store:
+        config, blocks = store.config, list(store.blocks())
+        certificates = [store.certificate(h) for h in range(1, len(blocks))]
+    tips = executed_tips(config, blocks)
+    folder = tmp_path_factory.mktemp("related")
+    prefix, fork = folder / "prefix.sqlite", folder / "fork.sqlite"
+    store_chain(prefix, config, blocks[:3], tips[:3], certificates[:2])
+    other, other_tip, _ = build_block(tips[2], [], keypair("node:G1")[0])
+    store_chain(fork, config, blocks[:3] + [other], tips[:3] + [other_tip],
+                certificates[:2] + [certify(3, 0, other_tip.hash, quorum_keys(config))])
+    return {"prefix": prefix, "fork": fork, "tip": tips[-1].hash.hex(),
+            "hash2": tips[2].hash.hex()}
+
+
+def validate_json(*args: str) -> tuple[int, dict]:
+    proc = run(["validate", "--json", *args])
+    assert "Traceback" not in proc.stderr
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def test_validate_against_equal_prefix_and_fork(chain_file, related_stores):
+    code, data = validate_json(str(chain_file), "--against", str(chain_file))
+    assert (code, data["against"]["relation"]) == (0, "equal")
+    code, data = validate_json(str(chain_file), "--against", str(related_stores["prefix"]))
+    assert (code, data["against"]["relation"], data["against"]["common_height"]) == (
+        0, "b-is-prefix", 2)
+    code, data = validate_json(str(related_stores["prefix"]), "--against", str(chain_file))
+    assert (code, data["against"]["relation"]) == (0, "a-is-prefix")
+    code, data = validate_json(str(chain_file), "--against", str(related_stores["fork"]))
+    against = data["against"]
+    assert (code, against["relation"], against["fork_height"], against["b_ok"]) == (
+        1, "fork", 3, True)
+    assert against["a_hash"] == related_stores["tip"] and against["b_hash"] != against["a_hash"]
+    text = run(["validate", str(chain_file), "--against", str(related_stores["fork"])])
+    assert text.returncode == 1 and "fork at height 3" in text.stdout
+
+
+def test_validate_tip(chain_file, related_stores):
+    code, data = validate_json(str(chain_file), "--tip", related_stores["tip"])
+    assert (code, data["tip"]["status"]) == (0, "match")
+    code, data = validate_json(str(related_stores["prefix"]), "--tip", related_stores["tip"])
+    assert (code, data["tip"]["status"], data["ok"]) == (1, "missing", False)
+    text = run(["validate", str(related_stores["prefix"]), "--tip", related_stores["tip"]])
+    assert "truncated" in text.stdout
+    code, data = validate_json(str(chain_file), "--tip", related_stores["hash2"])
+    assert (code, data["tip"]["status"], data["tip"]["expected_height"]) == (1, "below-tip", 2)
+    assert_typed_failure(run(["validate", str(chain_file), "--tip", "xyz"]), "E_DECODING")
+
+
+# --------------------------------------------------------------------------- state proof / verify
+
+
+@pytest.fixture(scope="module")
+def proof_file(chain_file, tmp_path_factory) -> Path:
+    proc = run(["state", "proof", "accounts/user:EV1", "--db", str(chain_file), "--json"])
+    assert proc.returncode == 0, proc.stderr
+    path = tmp_path_factory.mktemp("proof") / "p.json"
+    path.write_text(proc.stdout)
+    return path
+
+
+def test_state_proof_document(proof_file, chain_file):
+    doc = json.loads(proof_file.read_text())
+    assert (doc["key"], doc["height"], doc["value"]) == ("accounts/user:EV1", 3, 10_000 - 402)
+    assert bytes.fromhex(doc["value_hex"]) == b"9598"
+    assert doc["header"]["height"] == 3 and len(doc["header_hash"]) == 64
+    at1 = json.loads(run(["state", "proof", "accounts/user:EV1", "--db", str(chain_file),
+                          "--height", "1", "--json"]).stdout)
+    assert at1["value"] == 10_000 and at1["header"]["height"] == 1
+    absent = json.loads(run(["state", "proof", "users/NOBODY", "--db", str(chain_file),
+                             "--json"]).stdout)
+    assert absent["value_hex"] is None and absent["value"] is None
+
+
+def test_state_verify_holds(proof_file):
+    doc = json.loads(proof_file.read_text())
+    proc = run(["state", "verify", str(proof_file)])
+    assert proc.returncode == 0, proc.stderr
+    assert "proof holds" in proc.stdout and doc["header_hash"] in proc.stdout
+    proc = run(["state", "verify", str(proof_file), "--header-hash", doc["header_hash"], "--json"])
+    assert proc.returncode == 0 and json.loads(proc.stdout)["ok"] is True
+
+
+@pytest.mark.parametrize("alter", ["value", "key", "header", "sibling", "header-hash-option"])
+def test_state_verify_fails_on_an_altered_document(proof_file, tmp_path, alter):
+    doc = json.loads(proof_file.read_text())
+    args = []
+    if alter == "value":
+        doc["value_hex"], doc["value"] = b"9999".hex(), 9999
+    elif alter == "key":
+        doc["key"] = "accounts/user:EV2"
+    elif alter == "header":
+        doc["header"]["time"] += 1
+    elif alter == "sibling":
+        doc["proof"]["siblings"][-1] = "00" * 32
+    else:
+        args = ["--header-hash", "ab" * 32]
+    path = tmp_path / "altered.json"
+    path.write_text(json.dumps(doc))
+    proc = run(["state", "verify", str(path), "--json", *args])
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert json.loads(proc.stdout)["error"]["code"] == "E_PROOF"
+
+
+@pytest.mark.parametrize("content", ["{not json", "[]", '{"format": "x"}'])
+def test_state_verify_on_a_malformed_document_is_a_typed_error(tmp_path, content):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    assert_typed_failure(run(["state", "verify", str(path)]), "E_DECODING")
+    assert_typed_failure(run(["state", "verify", str(tmp_path / "absent.json")]), "E_DECODING")
+
+
+def test_state_proof_errors(chain_file):
+    assert_typed_failure(run(["state", "proof", "meta/height", "--db", str(chain_file),
+                              "--height", "99"]), "E_STORE")
+    assert_typed_failure(run(["state", "proof", "meta/height", "--db", "absent.sqlite"]),
+                         "E_STORE")
+
+
+def test_stations_reads_the_store_tip(chain_file):
+    proc = run(["stations", "0", "0", "--db", str(chain_file), "--json"])
+    assert proc.returncode == 0, proc.stderr
+    assert [r["station_id"] for r in json.loads(proc.stdout)] == ["GAMMA-S1"]
+
+
+def test_store_crash_trials_command():
+    proc = run(["store", "crash-trials", "--trials", "2", "--json"])
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["trials"] == 2 and summary["failures"] == []

@@ -238,3 +238,61 @@ def test_a_demo_that_reports_success_reproduced_all_of_table2(small_runs):
     proc, report, _ = small_runs["a"]
     rows = [r["operator"] for r in report["table2"]]
     assert proc.returncode != 0 or rows == [row[0] for row in TABLE2], rows
+
+
+# --------------------------------------------------------------------------- the demo's store
+
+
+TINY = ("--users", "5", "--blocks", "40")
+
+
+@pytest.fixture(scope="module")
+def tiny_store(tmp_path_factory):
+    """A tiny demo stored once: (report, chain file)."""
+    path = tmp_path_factory.mktemp("tiny") / "chain.sqlite"
+    proc = run_cli("demo", *TINY, "--json", "--db", str(path))
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout), path
+
+
+def test_the_demo_store_has_certified_blocks(tiny_store):
+    report, path = tiny_store
+    assert report["chain"]["store"] == {"created": True, "blocks_kept": 0, "blocks_appended": 40}
+    db = sqlite3.connect(path)
+    try:
+        certificates = [c for (c,) in db.execute("SELECT certificate FROM blocks ORDER BY height")]
+    finally:
+        db.close()
+    assert certificates[0] is None
+    for height, raw in enumerate(certificates[1:], start=1):
+        cert = json.loads(raw)
+        assert cert["height"] == height and len(cert["commits"]) >= 10  # quorum of 15 nodes
+
+
+def test_running_the_demo_again_keeps_the_store(tiny_store, tmp_path):
+    report, path = tiny_store
+    copy = tmp_path / "again.sqlite"
+    shutil.copyfile(path, copy)
+    before = stored_rows(copy)
+    proc = run_cli("demo", *TINY, "--json", "--db", str(copy))
+    assert proc.returncode == 0, proc.stderr
+    again = json.loads(proc.stdout)
+    assert again["chain"]["store"] == {"created": False, "blocks_kept": 41, "blocks_appended": 0}
+    assert again["chain"]["tip_hash"] == report["chain"]["tip_hash"]
+    assert stored_rows(copy) == before
+
+
+def test_the_demo_never_overwrites_another_chain(tiny_store, tmp_path):
+    _, path = tiny_store
+    copy = tmp_path / "other-seed.sqlite"
+    shutil.copyfile(path, copy)
+    content = copy.read_bytes()
+    proc = run_cli("demo", *TINY, "--seed", "8", "--db", str(copy))
+    assert proc.returncode == 2, proc.stderr
+    assert "E_STORE" in proc.stderr and "--db" in proc.stderr and "Traceback" not in proc.stderr
+    assert copy.read_bytes() == content
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"not a store")
+    proc = run_cli("demo", *TINY, "--db", str(junk))
+    assert proc.returncode == 2 and "E_STORE" in proc.stderr
+    assert junk.read_bytes() == b"not a store"

@@ -1,43 +1,28 @@
-"""The ``chargechain`` command line: demo, validate, bills, stations, prove, bench, and spec (TLC)."""
+"""The ``chargechain`` command line: demo, prove and bench here; validate, bills, stations,
+state and store in :mod:`refimpl.cli.store_commands`; spec (TLC) in :mod:`refimpl.cli.spec`."""
 
 from __future__ import annotations
 
-import json
 import sys
-from math import isqrt
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from refimpl.cli.common import emit_json as _emit_json
+from refimpl.cli.common import err, out
+from refimpl.cli.common import fail as _fail
 from refimpl.errors import ChargeChainError
 
 __all__ = ["main"]
-
-out = Console(highlight=False)
-if not out.is_terminal:  # files and pipes get full-width tables rather than 80 columns
-    out = Console(highlight=False, width=120)
-err = Console(stderr=True, highlight=False)
 
 
 def _progress(label: str) -> Progress:
     """A progress bar on standard error (standard output stays clean for --json)."""
     return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=err, transient=True)
-
-
-def _emit_json(data: Any) -> None:
-    """Print plain data as indented JSON with sorted keys."""
-    click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
-
-
-def _fail(error: ChargeChainError) -> NoReturn:
-    """Report a typed error and exit with status 2."""
-    err.print(f"[bold red]error[/] {error.describe()}")
-    sys.exit(2)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -110,7 +95,12 @@ def _print_demo(report: dict[str, Any]) -> None:
                       row["energy_kwh"], row["balance_change_yuan"], row["paper_yuan"],
                       "yes" if row["matches_paper"] else "NO")
     out.print(table)
-    out.print(f"chain file      {chain['file']}")
+    out.print(f"chain file      {chain['file']}", markup=False)
+    stored = chain.get("store")
+    if stored is not None:
+        action = "created" if stored["created"] else f"kept {stored['blocks_kept']} blocks"
+        out.print(f"store           {action}, appended {stored['blocks_appended']} blocks, one "
+                  "transaction each, with their commit certificates")
     out.print(f"chain id        {chain['chain_id']}")
     out.print(f"genesis hash    {chain['genesis_hash']}")
     out.print(f"tip hash        {chain['tip_hash']}")
@@ -164,112 +154,6 @@ def _print_consensus(c: dict[str, Any]) -> None:
 
 
 @main.command()
-@click.argument("db", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def validate(db: Path, as_json: bool) -> None:
-    """Re-validate a stored chain: every hash, signature and state root from genesis."""
-    from refimpl.chain.store import load_chain
-    from refimpl.chain.validate import validate_chain
-
-    try:
-        config, blocks, hashes = load_chain(db)
-        report, _ = validate_chain(config, blocks, hashes)
-    except ChargeChainError as error:
-        _fail(error)
-    data = {"ok": report.ok, "blocks_checked": report.blocks_checked,
-            "tip_hash": report.tip_hash, "first_error": report.first_error}
-    if as_json:
-        _emit_json(data)
-    elif report.ok:
-        out.print(f"valid: {report.blocks_checked} blocks, tip {report.tip_hash}")
-    else:
-        out.print(f"INVALID after {report.blocks_checked} blocks: {report.first_error}")
-    sys.exit(0 if report.ok else 1)
-
-
-@main.command()
-@click.argument("ev_id")
-@click.option("--db", "db_path", default="chargechain-demo.sqlite", show_default=True,
-              type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True)
-def bills(ev_id: str, db_path: Path, as_json: bool) -> None:
-    """Bill query (004): every settled charge of EV_ID in a stored chain (no consensus needed)."""
-    from refimpl.contracts.queries import bill_query
-
-    rows = _query(db_path, lambda state: bill_query(state, ev_id))
-    columns = ("session_id", "time", "payment_fen", "price_id", "electricity_fen_per_kwh",
-               "service_fen_per_kwh", "cs_id", "ev_org_id", "cs_org_id")
-    _print_rows(rows, as_json, f"Bills of {ev_id}",
-                {c: (lambda r, c=c: str(r[c])) for c in columns})
-
-
-@main.command()
-@click.argument("x_m", type=int)
-@click.argument("y_m", type=int)
-@click.option("--radius", "radius_m", default=1000, show_default=True, type=click.IntRange(0),
-              help="Largest distance in metres.")
-@click.option("--limit", default=5, show_default=True, type=click.IntRange(1))
-@click.option("--db", "db_path", default="chargechain-demo.sqlite", show_default=True,
-              type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True)
-def stations(x_m: int, y_m: int, radius_m: int, limit: int, db_path: Path, as_json: bool) -> None:
-    """Station recommendation (004) at X_M, Y_M (metres on the local grid) in a stored chain."""
-    from refimpl.contracts.queries import recommend_stations
-
-    rows = _query(db_path, lambda state: recommend_stations(state, x_m, y_m, radius_m, limit))
-    title = f"Stations within {radius_m} m of ({x_m}, {y_m}): best evaluation first"
-    _print_rows(rows, as_json, title, {
-        "station_id": lambda r: r["station_id"],
-        "org_id": lambda r: r["org_id"],
-        "evaluation": lambda r: _millionths(r["evaluation_micro"]),
-        "distance_m": lambda r: str(isqrt(r["distance_sq_m2"])),
-        "free_piles": lambda r: str(r["free_piles"]),
-    })
-
-
-def _millionths(value: int) -> str:
-    """An integer count of millionths as an exact decimal string (no float)."""
-    return f"{value // 10**6}.{value % 10**6:06d}"
-
-
-def _query(db_path: Path, read: Any) -> list[dict[str, Any]]:
-    """Run a read (004: no consensus needed) on the re-validated state of a stored chain."""
-    from refimpl.encoding import to_plain
-
-    try:
-        return to_plain(read(_validated_tip(db_path).state))
-    except ChargeChainError as error:
-        _fail(error)
-
-
-def _print_rows(rows: list[dict[str, Any]], as_json: bool, title: str,
-                columns: dict[str, Any]) -> None:
-    """Query results as JSON, or as a table with one formatter per column."""
-    if as_json:
-        _emit_json(rows)
-        return
-    table = Table(title=title)
-    for name in columns:
-        table.add_column(name)
-    for row in rows:
-        table.add_row(*(fmt(row) for fmt in columns.values()))
-    out.print(table)
-
-
-def _validated_tip(db_path: Path):
-    """The tip of a stored chain after full re-validation (a typed error if it is invalid)."""
-    from refimpl.chain.store import load_chain
-    from refimpl.chain.validate import validate_chain
-
-    config, blocks, hashes = load_chain(db_path)
-    report, tip = validate_chain(config, blocks, hashes)
-    if not report.ok:
-        raise ChargeChainError(report.first_error["code"], "the stored chain is invalid",
-                               field=f"block {report.first_error['height']}")
-    return tip
-
-
-@main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def prove(as_json: bool) -> None:
     """Discharge every z3 obligation in proofs/ and list proved / counterexample with times."""
@@ -291,11 +175,30 @@ def prove(as_json: bool) -> None:
     sys.exit(0 if all(r.verdict == "proved" for r in results) else 1)
 
 
+def _sizes(_ctx: Any, _param: Any, value: str) -> tuple[int, ...]:
+    """Comma-separated ledger sizes (users), each 1000..10,000,000."""
+    try:
+        sizes = tuple(int(part) for part in value.split(","))
+    except ValueError:
+        raise click.BadParameter("a comma-separated list of user counts") from None
+    if not sizes or any(not 1_000 <= n <= 10_000_000 for n in sizes):
+        raise click.BadParameter("each size is 1000..10000000 users")
+    return sizes
+
+
 @main.command()
 @click.option("--quick", is_flag=True, help="Smaller samples (for smoke runs).")
+@click.option("--scale", is_flag=True,
+              help="Synthetic ledgers of 10^4, 10^5 and 10^6 users (see --sizes): settlements/s, "
+                   "state-root ms, bill-query ms, store size, peak memory.")
+@click.option("--sizes", default="10000,100000,1000000", show_default=True, callback=_sizes,
+              help="With --scale: the ledger sizes in users.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-def bench(quick: bool, as_json: bool) -> None:
+def bench(quick: bool, scale: bool, sizes: tuple[int, ...], as_json: bool) -> None:
     """Print throughput figures: settlements/s, SM3 block hashing, demo wall time (no pass/fail)."""
+    if scale:
+        _bench_scale(sizes, as_json)
+        return
     from refimpl.bench import run_benchmarks
 
     figures = run_benchmarks(quick=quick, log=lambda msg: err.print(f"[dim]{msg}[/]"))
@@ -311,8 +214,37 @@ def bench(quick: bool, as_json: bool) -> None:
     out.print(table)
 
 
+def _bench_scale(sizes: tuple[int, ...], as_json: bool) -> None:
+    """``bench --scale``: one synthetic ledger per size, measured in its own process."""
+    from refimpl.bench_scale import SCALE_KEYS, run_scale
+
+    results = run_scale(sizes, log=lambda msg: err.print(f"[dim]{msg}[/]"))
+    if as_json:
+        _emit_json(results)
+        return
+    table = Table(title="ChargeChain at scale (this machine; goals in brackets)")
+    headings = ("users", "settlements/s unsigned", "settlements/s signed",
+                "state root ms / 100 tx [<= 100]", "bill query ms [<= 50]", "store MB",
+                "peak RSS MB [<= 4096]")
+    for heading in headings:
+        table.add_column(heading, justify="right")
+    for row in results:
+        values = [row[k] for k in SCALE_KEYS]
+        table.add_row(f"{values[0]:,}", f"{values[1]:,}", f"{values[2]:,}", f"{values[3]}",
+                      f"{values[4]}", f"{values[5] // 2**20:,}", f"{values[6] // 2**20:,}")
+    out.print(table)
+    first, last = results[0], results[-1]
+    ratio = last["settlements_per_s_unsigned"] / max(1, first["settlements_per_s_unsigned"])
+    out.print(f"settlements/s at {last['users']:,} users = {100 * ratio:.0f} % of the figure at "
+              f"{first['users']:,} [goal >= 50 %]")
+
+
 def _register_optional_commands() -> None:
-    """Attach command groups that live in their own modules (the TLC runner)."""
+    """Attach the commands that live in their own modules (store readers, the TLC runner)."""
+    from refimpl.cli.store_commands import COMMANDS
+
+    for command in COMMANDS:
+        main.add_command(command)
     try:
         from refimpl.cli.spec import spec
     except ImportError:  # pragma: no cover - the spec group is part of the package

@@ -42,10 +42,12 @@ from refimpl.encoding import FrozenMap
 from refimpl.errors import ChargeChainError
 from refimpl.ledger.state import State
 from refimpl.ledger.transaction import Transaction
+from refimpl.node.certificate import Certificate, certificate_of_decision
 
 __all__ = [
     "LedgerApp",
     "LedgerConsensus",
+    "decided_certificates",
     "ledger_committee",
     "ledger_keyring",
     "run_ledger_consensus",
@@ -183,6 +185,25 @@ class LedgerConsensus:
     rejected: FrozenMap[str, tuple[tuple[Transaction, ChargeChainError], ...]]
     checks: int
     builds: int
+    #: the commit certificate of each decided block (heights 1.., as ``blocks``)
+    certificates: tuple[Certificate, ...] = ()
+    #: the tip after each decided block (heights 1.., as ``blocks``): what a node stores
+    tips: tuple[Tip, ...] = ()
+
+
+def decided_certificates(result: SimulationResult, ids: Sequence[str]) -> tuple[Certificate, ...]:
+    """Per decided height, the commit certificate of the first honest replica that decided it."""
+    certificates = []
+    for height, block_id in enumerate(ids, start=1):
+        decision = next((result.states[r].decided[height] for r in sorted(result.honest)
+                         if height in result.states[r].decided
+                         and result.states[r].decided[height].block_id == block_id), None)
+        if decision is None:
+            raise ChargeChainError("E_CONSENSUS", "no honest replica kept the decision of a "
+                                   "decided height", field="decided", expected=block_id,
+                                   received=height)
+        certificates.append(certificate_of_decision(decision))
+    return tuple(certificates)
 
 
 def run_ledger_consensus(config: SimulationConfig, genesis: Tip, app: LedgerApp,
@@ -203,4 +224,5 @@ def run_ledger_consensus(config: SimulationConfig, genesis: Tip, app: LedgerApp,
     blocks = tuple(app.blocks[i] for i in ids)
     tip = app.tips[ids[-1]] if ids else genesis
     rejected = FrozenMap({i: tuple(app.rejected.get(i, ())) for i in ids})
-    return LedgerConsensus(blocks, tip, result, rejected, app.checks, app.builds)
+    return LedgerConsensus(blocks, tip, result, rejected, app.checks, app.builds,
+                           decided_certificates(result, ids), tuple(app.tips[i] for i in ids))

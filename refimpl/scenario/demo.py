@@ -34,14 +34,15 @@ from refimpl.node.network_ledger import (
 )
 from refimpl.consensus.replica import Committee, ReplicaState, SpecAction
 from refimpl.consensus.simulator import NetworkConfig, Partition, SimulationConfig
-from refimpl.chain.store import load_chain, save_chain
 from refimpl.ledger.transaction import Transaction, make_transaction
-from refimpl.chain.validate import validate_chain
-from refimpl.contracts.queries import recommend_stations
+from refimpl.node.certificate import Certificate
+from refimpl.store.sync import store_chain
+from refimpl.store.validate import validate_store
+from refimpl.contracts.queries import recommend_stations, revenue_by_account
 from refimpl.crypto import sm2_keypair_from_seed
 from refimpl.encoding import FrozenMap
 from refimpl.errors import ChargeChainError
-from refimpl.ledger.records import SESSION_SETTLED, Params
+from refimpl.ledger.records import Params, Session
 from refimpl.ledger.state import ADMIN, State, account_of_user, pile_key
 from refimpl.scenario import tianjin
 from refimpl.ledger.invariants import check_invariants
@@ -95,7 +96,10 @@ class DemoRun:
     tip: Tip
     rejected: tuple[tuple[int, str, str], ...]  # (height, tx kind, error code)
     table2: tuple[tuple[str, int], ...]  # (org_id, balance change in fen)
+    settled: tuple[Session, ...] = ()  # every settled session, in settlement order
     consensus: dict[str, Any] = attrs.field(factory=dict)  # the report's consensus section
+    certificates: tuple[Certificate, ...] = ()  # the commit certificate of blocks 1..
+    tips: tuple[Tip, ...] = ()  # the tip after each block, genesis first (what a node stores)
 
 
 def format_hundredths(value: int) -> str:
@@ -251,6 +255,8 @@ class _Day:
         self.homes: dict[str, tuple[int, int]] = {}
         self.opened: dict[int, list[tuple[str, str, int, int]]] = {}
         self.pending: dict[int, list[Transaction]] = {}
+        #: every settled session in settlement order (the bill history the state no longer keeps)
+        self.settled: list[Session] = []
         plan_rng, self.charge_rng = self.rng.fork("plan"), self.rng.fork("charges")
         self.events[TABLE2_FIRST_BLOCK].append(("table2", 0))
         for i in range(1, options.users + 1):
@@ -288,8 +294,7 @@ class _Day:
                 opened.append((session_id, "table2", tianjin.TABLE2_ENERGY_WH, 0))
             elif kind == "start":
                 ev_id = event[1]
-                if ev_id in starting or any(s.ev_id == ev_id and s.status != SESSION_SETTLED
-                                            for s in state.sessions.values()):
+                if ev_id in starting or any(s.ev_id == ev_id for s in state.sessions.values()):
                     events[height + 6].append(event)  # still charging: try again later
                     continue
                 x, y = homes[ev_id]
@@ -323,7 +328,9 @@ class _Day:
                             "meter_stop_wh": meter_start + energy_wh}
                 clients.send("settle_charging", f"node:{station.node_id}", body)
             elif kind == "rate":
-                session = state.sessions[event[1]]
+                session = state.settled.get(event[2])
+                if session is None or session.rating:
+                    continue  # the user settled again since: this session is no longer ratable
                 q = self.quality.setdefault(session.station_id, 2 + charge_rng.below(3))
                 rating = min(5, max(1, q + charge_rng.between(-1, 1)))
                 clients.send("rate_station", f"user:{session.ev_id}",
@@ -347,7 +354,8 @@ class _Day:
         for tx in block.transactions:
             if tx.kind != "settle_charging":
                 continue
-            session = after.sessions[tx.body["session_id"]]
+            session = after.settled[tx.body["session_id"]]
+            self.settled.append(session)
             if session.ev_id == TABLE2_EV:
                 org_index = [o.org_id for o in tianjin.TIANJIN_OPERATORS].index(
                     after.stations[session.station_id].org_id)
@@ -357,7 +365,7 @@ class _Day:
                 if org_index + 1 < len(tianjin.TIANJIN_OPERATORS):
                     events[height + 1].append(("table2", org_index + 1))
             elif charge_rng.chance(4, 5):
-                events[height + 1].append(("rate", session.session_id))
+                events[height + 1].append(("rate", session.ev_id, session.session_id))
 
 
 def demo_network(options: DemoOptions, committee: Committee) -> SimulationConfig:
@@ -485,15 +493,19 @@ def run_demo(
                                received=len(outcome.blocks))
     catch_up(outcome.tip)
     return DemoRun(options, config, (genesis,) + outcome.blocks, outcome.tip,
-                   tuple(day.rejected), tuple(day.table2),
-                   _consensus_summary(options, committee, outcome))
+                   tuple(day.rejected), tuple(day.table2), tuple(day.settled),
+                   _consensus_summary(options, committee, outcome),
+                   certificates=outcome.certificates, tips=(tip0,) + outcome.tips)
 
 
 def demo_report(run: DemoRun, db_path: Path, *, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """Store the chain, re-validate it from the file, and assemble the (deterministic) report."""
-    save_chain(db_path, run.config, run.blocks)
-    config, blocks, hashes = load_chain(db_path)
-    validation, replayed = validate_chain(config, blocks, hashes)
+    """Store the chain (create the file, or extend the same chain's file; one transaction per
+    block, each with its commit certificate), re-validate it from the file, and report.
+
+    A file holding another chain is left untouched (E_STORE); see refimpl.store.sync.
+    """
+    stored = store_chain(db_path, run.config, run.blocks, run.tips, run.certificates)
+    validation, replayed = validate_store(db_path)
     state = run.tip.state
     profiles = {op.org_id: op for op in tianjin.TIANJIN_OPERATORS}
     table2 = []
@@ -509,8 +521,8 @@ def demo_report(run: DemoRun, db_path: Path, *, progress: Callable[[int, int], N
             "paper_yuan": format_yuan(paper),
             "matches_paper": change == paper,
         })
-    sessions = list(state.sessions.values())
-    settled = [s for s in sessions if s.status == SESSION_SETTLED]
+    settled = run.settled
+    kinds = Counter(tx.kind for b in run.blocks for tx in b.transactions)
     proposers = Counter(b.header.proposer for b in run.blocks[1:])
     names = {op.org_id: op.english_name for op in state.operators.values()}
     return {
@@ -527,6 +539,7 @@ def demo_report(run: DemoRun, db_path: Path, *, progress: Callable[[int, int], N
         },
         "chain": {
             "file": str(db_path),
+            "store": stored,
             "chain_id": run.config.chain_id,
             "genesis_hash": header_hash(run.blocks[0].header).hex(),
             "tip_hash": run.tip.hash.hex(),
@@ -538,18 +551,17 @@ def demo_report(run: DemoRun, db_path: Path, *, progress: Callable[[int, int], N
         },
         "table2": table2,
         "sessions": {
-            "opened": len(sessions),
-            "settled": len(settled),
-            "rated": sum(1 for s in settled if s.rating),
+            "opened": kinds["start_charging"],
+            "settled": kinds["settle_charging"],
+            "rated": kinds["rate_station"],
             "energy_kwh": format_hundredths(sum(s.energy_ws for s in settled) // 36_000),
         },
         "revenue_yuan": {
-            account: format_yuan(balance)
-            for account, balance in sorted(state.accounts.items())
-            if not account.startswith("user:")
+            party: format_yuan(balance) for party, balance in revenue_by_account(state).items()
+            if not party.startswith("(")
         },
         "consensus": run.consensus,
-        "invariants": check_invariants(state, run.blocks),
+        "invariants": check_invariants(state, run.blocks, settled),
         "revalidation": {
             "ok": validation.ok,
             "blocks_checked": validation.blocks_checked,
