@@ -441,3 +441,45 @@ def test_keys_are_sorted_by_utf16_code_units_not_code_points():
     """U+1F600 (surrogates D83D DE00) sorts before U+FFFD in UTF-16, after it in code points."""
     data = {"\ufffd": 1, "\U0001f600": 2}
     assert canonical_bytes(data) == '{"\U0001f600":2,"\ufffd":1}'.encode()
+
+
+# --------------------------------------------------------------------------- map lineage
+
+_OPS = st.lists(st.tuples(st.integers(0, 9), st.sampled_from(["set", "remove", "update"]),
+                          st.integers(0, 30), st.integers(0, 3)), min_size=1, max_size=120)
+
+
+@settings(max_examples=150)
+@given(_OPS, st.integers(0, 2**16))
+def test_changed_keys_covers_every_difference(ops, seed):
+    """Maps derived from one another (chains longer than the walk limit, sibling branches,
+    maps sealed mid-way): changed_keys(a, b) contains every key that differs."""
+    from refimpl.encoding.frozenmap import changed_keys
+
+    maps = [FrozenMap({f"k{i}": i for i in range(5)})]
+    for origin, kind, key, value in ops:
+        parent = maps[origin % len(maps)] if origin else maps[-1]
+        name = f"k{key % 12}"
+        if kind == "set":
+            maps.append(parent.set(name, value))
+        elif kind == "remove" and name in parent:
+            maps.append(parent.remove(name))
+        elif kind == "update":
+            maps.append(parent.update({name: value, f"k{(key + 1) % 12}": value}))
+        if value == 3 and key % 7 == 0:
+            maps.append(maps[-1].sealed())
+    for a, b in [(maps[i], maps[j]) for i in range(0, len(maps), 7) for j in range(len(maps))]:
+        truth = {k for k in set(a) | set(b) if a.get(k, None) != b.get(k, None) or (k in a) != (k in b)}
+        assert truth <= changed_keys(a, b)
+
+
+def test_changed_keys_stays_small_on_a_long_lineage():
+    """A block of many updates: the block-level diff lists the touched keys, not the map."""
+    from refimpl.encoding.frozenmap import WALK_LIMIT, changed_keys
+
+    base = FrozenMap({f"k{i}": i for i in range(10_000)}).sealed()
+    m = base
+    for i in range(10 * WALK_LIMIT):
+        m = m.set(f"k{i % 50}", -i)
+    assert changed_keys(base, m) == {f"k{i}" for i in range(50)}
+    assert changed_keys(m, m.remove("k1")) == {"k1"}

@@ -18,18 +18,21 @@ __all__ = ["FrozenMap", "changed_keys", "MAX_LINEAGE"]
 K = TypeVar("K")
 V = TypeVar("V")
 
-#: Past this many derivations a map forgets its ancestors (changed_keys then compares entries).
-MAX_LINEAGE = 4096
+#: changed_keys walks at most this many derivations back before it uses the touched sets
+WALK_LIMIT = 32
+#: past this many derivations a map starts afresh (its lineage is forgotten)
+MAX_LINEAGE = 1_000_000
+_NOTHING: immutables.Map = immutables.Map()
 
 
 class FrozenMap(Mapping[K, V], Generic[K, V]):
     """A read-only mapping; ``set``/``remove``/``update`` return a new map in O(log n)."""
 
-    __slots__ = ("_data", "_digest", "_parent", "_touched", "_depth")
+    __slots__ = ("_data", "_digest", "_parent", "_touched", "_depth", "_base", "_since_base")
 
     def __init__(self, items: Mapping[K, V] | Iterable[tuple[K, V]] | None = None) -> None:
         data = items._data if isinstance(items, FrozenMap) else immutables.Map(items or {})
-        _init(self, data, None, (), 0)
+        _init(self, data, None, (), 0, self, _NOTHING)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("FrozenMap is immutable")
@@ -71,9 +74,14 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
         """A new map over ``data`` that remembers this one as its parent."""
         child = object.__new__(FrozenMap)
         if self._depth >= MAX_LINEAGE:
-            _init(child, data, None, (), 0)
+            _init(child, data, None, (), 0, child, _NOTHING)
         else:
-            _init(child, data, self, touched, self._depth + 1)
+            since = self._since_base
+            with since.mutate() as grown:
+                for key in touched:
+                    grown[key] = True
+                since = grown.finish()
+            _init(child, data, self, touched, self._depth + 1, self._base, since)
         return child
 
     def set(self, key: K, value: V) -> FrozenMap[K, V]:
@@ -91,10 +99,10 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
 
     def sealed(self) -> FrozenMap[K, V]:
         """The same entries with no memory of ancestors (a fresh starting point)."""
-        if self._parent is None:
+        if self._parent is None and self._base is self:
             return self
         fresh = object.__new__(FrozenMap)
-        _init(fresh, self._data, None, (), 0)
+        _init(fresh, self._data, None, (), 0, fresh, _NOTHING)
         return fresh
 
     def cached_digest(self) -> bytes | None:
@@ -107,30 +115,36 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
 
 
 def _init(m: FrozenMap, data: immutables.Map, parent: FrozenMap | None, touched: tuple,
-          depth: int) -> None:
-    """Fill the slots of a new map."""
+          depth: int, base: FrozenMap, since_base: immutables.Map) -> None:
+    """Fill the slots of a new map: its entries, parent, the keys the derivation touched,
+    the map its lineage starts from and every key touched since then."""
     object.__setattr__(m, "_data", data)
     object.__setattr__(m, "_digest", None)
     object.__setattr__(m, "_parent", parent)
     object.__setattr__(m, "_touched", touched)
     object.__setattr__(m, "_depth", depth)
+    object.__setattr__(m, "_base", base)
+    object.__setattr__(m, "_since_base", since_base)
 
 
 def changed_keys(old: Mapping, new: Mapping) -> set:
-    """Keys whose presence or value differ between ``old`` and ``new`` (may over-approximate).
+    """Keys whose presence or value may differ between ``old`` and ``new`` (a superset).
 
-    When ``new`` descends from ``old`` by set/update/remove, only the touched keys are listed
-    (a key set back to its old value may be listed too); otherwise every entry is compared.
+    When ``new`` descends from ``old`` within a few derivations, only the keys those touched
+    are listed; when both descend from one starting map, the keys either touched since it;
+    otherwise every entry is compared.
     """
     if old is new:
         return set()
     if isinstance(new, FrozenMap):
         keys: set = set()
-        node = new
-        while node is not None and node is not old:
+        node, steps = new, 0
+        while node is not None and node is not old and steps < WALK_LIMIT:
             keys.update(node._touched)
-            node = node._parent
+            node, steps = node._parent, steps + 1
         if node is old:
             return keys
+        if isinstance(old, FrozenMap) and old._base is new._base:
+            return set(new._since_base) | set(old._since_base)
     differing = {k for k, v in new.items() if k not in old or old[k] != v}
     return differing | {k for k in old if k not in new}
