@@ -145,3 +145,51 @@ def test_write_sets_and_roots_match_brute_force(blocks):
         assert run.writes == brute_force_changes(tip_state, run.state)
         assert state_root(run.state) == full_root(run.state)
         tip_state = world.state = run.state
+
+
+_OTHER_KIND = st.sampled_from(["settle", "start", "rate", "top_up"])
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(orgs=st.permutations(list(STATIONS)), kind_a=_OTHER_KIND, kind_b=_OTHER_KIND,
+       wh_a=st.integers(0, 1_000), wh_b=st.integers(0, 1_000), rating=st.integers(1, 5))
+def test_different_users_at_different_operators_never_share_a_key(orgs, kind_a, kind_b, wh_a,
+                                                                  wh_b, rating):
+    """Property (IR-STATE-3): EV1 at one operator's station and EV2 at another's — starts,
+    settlements, ratings and top-ups by their own operators — write disjoint key sets."""
+    world = World()
+    world.setup_market()
+    org_a, org_b = orgs[0], orgs[1]
+    plans = []
+    for ev, org, kind, wh, pile in (("EV1", org_a, kind_a, wh_a, 0), ("EV2", org_b, kind_b, wh_b, 1)):
+        station, node = STATIONS[org]
+        sid = f"{ev}-s"
+        if kind != "start":
+            world.apply("start_charging", f"user:{ev}", {"session_id": sid, "station_id": station,
+                                                         "pile": pile, "price_id": "PEAK"})
+        plans.append((ev, org, kind, wh, pile, sid, station, node))
+    world.next_block()
+    for ev, org, kind, wh, pile, sid, station, node in plans:
+        if kind == "rate":
+            world.apply("settle_charging", f"node:{node}", {"session_id": sid, "meter_start_wh": 0,
+                                                            "meter_stop_wh": wh})
+    world.next_block()
+    txs = []
+    for ev, org, kind, wh, pile, sid, station, node in plans:
+        home = {"EV1": "ALPHA", "EV2": "BETA"}[ev]
+        if kind == "settle":
+            txs.append(world.tx("settle_charging", f"node:{node}",
+                                {"session_id": sid, "meter_start_wh": 0, "meter_stop_wh": wh}))
+        elif kind == "start":
+            txs.append(world.tx("start_charging", f"user:{ev}", {
+                "session_id": sid, "station_id": station, "pile": pile, "price_id": "PEAK"}))
+        elif kind == "rate":
+            txs.append(world.tx("rate_station", f"user:{ev}", {"session_id": sid, "rating": rating}))
+        else:
+            txs.append(world.tx("top_up", f"operator:{home}", {"ev_id": ev, "amount_fen": wh + 1}))
+    if txs[0].author == txs[1].author:  # one operator tops up both of its own users: not this claim
+        return
+    run, included, rejected = execute_block(world.state, world.height + 1,
+                                            world.state.time + 600, txs, check_signatures=False)
+    assert not rejected and len(included) == 2
+    assert conflicting_pairs(run.tx_writes) == []
