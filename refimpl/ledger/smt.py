@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
 from typing import Any
 
+from refimpl.ledger import smt_proof
 from refimpl.ledger.smt_proof import (
     EMPTY,
     HASH_SIZE,
@@ -46,25 +47,7 @@ from refimpl.ledger.smt_proof import (
     verify_proof,
 )
 
-__all__ = [
-    "EMPTY",
-    "LEAF_TAG",
-    "NODE_TAG",
-    "HASH_SIZE",
-    "MAX_DEPTH",
-    "key_hash",
-    "value_hash",
-    "leaf_hash",
-    "node_hash",
-    "bit",
-    "Proof",
-    "proof_to_plain",
-    "proof_from_plain",
-    "verify_proof",
-    "verify_entry",
-    "prove_from_store",
-    "Tree",
-]
+__all__ = [*smt_proof.__all__, "Tree"]
 
 # A node of the in-memory tree (see the module docstring).
 _Node = bytes | tuple | None

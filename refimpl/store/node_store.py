@@ -34,6 +34,7 @@ from refimpl.node.certificate import Certificate
 from refimpl.store import reads
 from refimpl.store.rows import (
     BlockRows,
+    stored_json,
     block_rows,
     decode_block,
     decode_certificate,
@@ -181,8 +182,8 @@ class NodeStore:
         for key in ("genesis", "tip"):
             if key not in meta:
                 raise store_error(f"the store has no {key} row", self.path, field=f"meta.{key}")
-        config = config_from_plain(_parse(meta["genesis"], "meta.genesis"))
-        tip = _parse(meta["tip"], "meta.tip")
+        config = config_from_plain(stored_json(meta["genesis"], "meta.genesis"))
+        tip = stored_json(meta["tip"], "meta.tip")
         if not isinstance(tip, dict) or set(tip) != {"height", "hash"} or tip["height"] != last:
             raise store_error("the tip row is not the last stored block", self.path,
                               field="meta.tip", expected=f"height {last}", received=meta["tip"])
@@ -371,15 +372,6 @@ class NodeStore:
             raise store_error("meta.imported_bills is not a count", self.path,
                               field="meta.imported_bills", received=row[0])
         return int(row[0])
-
-
-def _parse(text: Any, field: str) -> Any:
-    """A meta value parsed as JSON (E_DECODING naming the row otherwise)."""
-    try:
-        return json.loads(text)
-    except (TypeError, ValueError) as error:
-        raise ChargeChainError("E_DECODING", f"stored JSON does not parse: {error}",
-                               field=field) from None
 
 
 def load_chain(path: Path) -> tuple[GenesisConfig, list[Block], list[bytes]]:

@@ -40,6 +40,7 @@ __all__ = [
     "decode_receipt",
     "decode_hash",
     "decode_session",
+    "stored_json",
 ]
 
 #: the state section whose settle-time writes feed the bill index
@@ -122,7 +123,7 @@ def genesis_rows(block: Block, tip: Tip) -> BlockRows:
                      tuple(commit(tip.state).tree.nodes()), ())
 
 
-def _json(raw: Any, field: str) -> Any:
+def stored_json(raw: Any, field: str) -> Any:
     """Stored JSON text or bytes, parsed (E_DECODING naming the row otherwise)."""
     try:
         return json.loads(raw)
@@ -134,7 +135,7 @@ def _json(raw: Any, field: str) -> Any:
 def decode_block(raw: Any, height: int) -> Block:
     """A stored block (canonical JSON value; whitespace is tolerated)."""
     try:
-        return block_from_plain(_json(raw, f"blocks[{height}]"))
+        return block_from_plain(stored_json(raw, f"blocks[{height}]"))
     except ChargeChainError as error:
         raise ChargeChainError(error.code, f"blocks[{height}]: {error.message}",
                                field=error.field, expected=error.expected,
@@ -145,7 +146,7 @@ def decode_certificate(raw: Any, height: int) -> Certificate | None:
     """A stored certificate, or None when the column is NULL."""
     if raw is None:
         return None
-    return certificate_from_plain(_json(raw, f"blocks[{height}].certificate"))
+    return certificate_from_plain(stored_json(raw, f"blocks[{height}].certificate"))
 
 
 def decode_receipt(raw: Any, field: str) -> Receipt:
