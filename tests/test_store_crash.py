@@ -25,14 +25,12 @@ CI_TRIALS = 24
 
 
 def test_killed_writers_leave_valid_stores(tmp_path):
-    started = time.perf_counter()
     summary = run_trials(CI_TRIALS, seed=2024, folder=tmp_path)
     assert summary["failures"] == []
     assert summary["trials"] == CI_TRIALS
     assert (summary["killed_before_store"] + summary["killed_while_writing"]
             + summary["killed_after_done"]) == CI_TRIALS
     assert summary["killed_while_writing"] >= CI_TRIALS // 3  # most kills land mid-chain
-    assert time.perf_counter() - started < 60
 
 
 def test_the_trial_check_is_able_to_fail(tmp_path):
