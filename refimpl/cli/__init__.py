@@ -236,7 +236,7 @@ def _bench_scale(sizes: tuple[int, ...], as_json: bool) -> None:
     first, last = results[0], results[-1]
     ratio = last["settlements_per_s_unsigned"] / max(1, first["settlements_per_s_unsigned"])
     out.print(f"settlements/s at {last['users']:,} users = {100 * ratio:.0f} % of the figure at "
-              f"{first['users']:,} [goal >= 50 %]")
+              f"{first['users']:,} (goal: at least 50 %)")
 
 
 def _register_optional_commands() -> None:
