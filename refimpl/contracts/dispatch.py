@@ -6,7 +6,7 @@ because states are immutable values, a rejected transaction leaves the caller's 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import attrs
 
@@ -21,7 +21,6 @@ __all__ = [
     "author_public_key",
     "verify_signature",
     "apply_transaction",
-    "apply_transactions",
     "begin_block",
     "end_block",
 ]
@@ -121,19 +120,6 @@ def apply_transaction(state: State, tx: Transaction, *, check_signature: bool = 
         author_public_key(state, tx.author)
     after = kind.handler(state, tx)
     return attrs.evolve(after, nonces=after.nonces.set(tx.author, tx.nonce + 1))
-
-
-def apply_transactions(state: State, txs: Iterable[Transaction], *, check_signature: bool = True) -> State:
-    """Apply in order; the first invalid transaction rejects the whole batch (000, step 4)."""
-    for index, tx in enumerate(txs):
-        try:
-            state = apply_transaction(state, tx, check_signature=check_signature)
-        except ChargeChainError as error:
-            raise ChargeChainError(
-                "E_BLOCK_TX", f"transaction {index} is invalid: {error.describe()}",
-                field=f"transactions[{index}]", expected="a valid transaction", received=error.code,
-            ) from error
-    return state
 
 
 def begin_block(state: State, height: int, time: int) -> State:

@@ -28,7 +28,7 @@ _NOTHING: immutables.Map = immutables.Map()
 class FrozenMap(Mapping[K, V], Generic[K, V]):
     """A read-only mapping; ``set``/``remove``/``update`` return a new map in O(log n)."""
 
-    __slots__ = ("_data", "_digest", "_parent", "_touched", "_depth", "_base", "_since_base")
+    __slots__ = ("_data", "_parent", "_touched", "_depth", "_base", "_since_base")
 
     def __init__(self, items: Mapping[K, V] | Iterable[tuple[K, V]] | None = None) -> None:
         data = items._data if isinstance(items, FrozenMap) else immutables.Map(items or {})
@@ -105,21 +105,12 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
         _init(fresh, self._data, None, (), 0, fresh, _NOTHING)
         return fresh
 
-    def cached_digest(self) -> bytes | None:
-        """The digest memoised by :func:`refimpl.encoding.digest_of`, if computed."""
-        return self._digest
-
-    def remember_digest(self, digest: bytes) -> None:
-        """Memoise the canonical digest (safe: the map never changes)."""
-        object.__setattr__(self, "_digest", digest)
-
 
 def _init(m: FrozenMap, data: immutables.Map, parent: FrozenMap | None, touched: tuple,
           depth: int, base: FrozenMap, since_base: immutables.Map) -> None:
     """Fill the slots of a new map: its entries, parent, the keys the derivation touched,
     the map its lineage starts from and every key touched since then."""
     object.__setattr__(m, "_data", data)
-    object.__setattr__(m, "_digest", None)
     object.__setattr__(m, "_parent", parent)
     object.__setattr__(m, "_touched", touched)
     object.__setattr__(m, "_depth", depth)

@@ -89,8 +89,9 @@ class State:
     ``minted`` is the money each operator's top-ups brought in; ``sessions`` holds the open
     sessions only; ``settled`` holds each user's most recent settled session by session id
     (its bill, ratable until the user's next settlement) and ``last_settled`` maps the user to
-    it; older sessions live in blocks, receipts and the store's indexes (IR-STATE-2). ``ledger_updates`` is L of formula (1): the transactions committed in
-    the blocks before the current one, set when a block ends (IR-STATE-4).
+    it; older sessions live in blocks, receipts and the store's indexes (IR-STATE-2).
+    ``ledger_updates`` is L of formula (1): the transactions committed in the blocks before
+    the current one, set when a block ends (IR-STATE-4).
     """
 
     chain_id: str
