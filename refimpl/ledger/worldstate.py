@@ -181,17 +181,7 @@ def state_root(state: State) -> bytes:
 def seal(state: State, changes: Mapping[str, bytes | None] | None = None) -> State:
     """The same state carrying its own tree, its maps cut from their lineage (end of a block)."""
     done = commit(state, changes)
-    sealed = {name: getattr(state, name).sealed() for name in MAP_SECTIONS}
-    after = attrs.evolve(state, **sealed, commitment=None)
-    own = Commitment(done.tree, _sections(after), done.created)
-    after = attrs.evolve(after, commitment=own)
-    object.__setattr__(after, "root_memo", own)
-    return after
-
-
-def entries_as_dict(state: State) -> Mapping[str, bytes]:
-    """The whole world-state map, sorted by key (for dumps, tests and vectors)."""
-    return dict(sorted(world_entries(state)))
+    return _adopt(state, done.tree, done.created)
 
 
 def with_tree(state: State, tree: Tree) -> State:
@@ -200,9 +190,19 @@ def with_tree(state: State, tree: Tree) -> State:
     The caller vouches that ``tree`` is the tree of ``state``'s entries (the store checks
     the root against the tip header's state root).
     """
+    return _adopt(state, tree, ())
+
+
+def _adopt(state: State, tree: Tree, created: tuple[tuple[bytes, bytes], ...]) -> State:
+    """``state`` with sealed maps, owning ``tree`` as its commitment and its root memo."""
     sealed = {name: getattr(state, name).sealed() for name in MAP_SECTIONS}
     after = attrs.evolve(state, **sealed, commitment=None)
-    own = Commitment(tree, _sections(after), ())
+    own = Commitment(tree, _sections(after), created)
     after = attrs.evolve(after, commitment=own)
     object.__setattr__(after, "root_memo", own)
     return after
+
+
+def entries_as_dict(state: State) -> Mapping[str, bytes]:
+    """The whole world-state map, sorted by key (for dumps, tests and vectors)."""
+    return dict(sorted(world_entries(state)))
