@@ -1,4 +1,4 @@
-"""Commit certificates: the quorum of signed PBFT commits that decided a block.
+"""Commit certificates (IR-STATE-6): the quorum of signed PBFT commits that decided a block.
 
 A node stores each block with the certificate that decided it, so that anybody holding the
 genesis (hence the committee's public keys) can check that a quorum of the billing nodes
