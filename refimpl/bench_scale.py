@@ -158,9 +158,7 @@ def _sessions(chain: _Chain, stations: list[str], first_user: int, count: int) -
         sid = f"{ev}-bench"
         txs.append(chain.tx("start_charging", f"user:{ev}", {
             "session_id": sid, "station_id": station, "pile": pile, "price_id": "PEAK"}))
-        node = chain.tip.state.stations[station].node_id if station in chain.tip.state.stations \
-            else None
-        opened.append((sid, station, f"node:{node}"))
+        opened.append((sid, station, f"node:{chain.tip.state.stations[station].node_id}"))
     for i in range(0, len(txs), BLOCK_TX):
         chain.block(txs[i:i + BLOCK_TX])
     return opened
