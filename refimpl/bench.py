@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from itertools import combinations
+from unittest import mock
 
 from refimpl.chain.block import check_block, genesis_block, tx_root
-from refimpl.ledger.conflicts import pair_counts
+from refimpl.ledger.conflicts import common_keys
 from refimpl.crypto import HAS_OPENSSL_SM3, fast_verifier_status, sm2_verify_pure, sm3
 from refimpl.crypto.fast import FAST_SM2_ENV, fast_sm2_verify
-from refimpl.contracts.dispatch import author_public_key
 from refimpl.ledger.transaction import signing_bytes
 from refimpl.encoding import canonical_bytes
-from refimpl.contracts.dispatch import apply_transaction, begin_block
+from refimpl.contracts.dispatch import apply_transaction, author_public_key, begin_block
 from refimpl.chain.genesis import genesis_state
 from refimpl.ledger.transaction import Transaction
 from refimpl.ledger.state import State
@@ -31,23 +31,20 @@ def conflict_share(run: DemoRun, kinds: frozenset[str] | None = None,
     tip = genesis_block(run.config)[1]
     pairs = shared = 0
     for block in run.blocks[1:]:
-        parent = tip
-        tip = check_block(tip, block, check_signatures=False)
-        chosen = [(tx, w) for tx, w in zip(block.transactions, tip.tx_writes)
+        parent, tip = tip, check_block(tip, block, check_signatures=False)
+        chosen = [(_settling_operator(parent.state, tx) if across_operators else None, writes)
+                  for tx, writes in zip(block.transactions, tip.tx_writes)
                   if kinds is None or tx.kind in kinds]
-        if across_operators:
-            operator_of = {tx.body["session_id"]: parent.state.stations[
-                parent.state.sessions[tx.body["session_id"]].station_id].org_id
-                for tx, _ in chosen}
-            for i, (a, wa) in enumerate(chosen):
-                for b, wb in chosen[i + 1:]:
-                    if operator_of[a.body["session_id"]] != operator_of[b.body["session_id"]]:
-                        pairs += 1
-                        shared += bool(set(wa) & set(wb))
-            continue
-        n, c = pair_counts([w for _, w in chosen])
-        pairs, shared = pairs + n, shared + c
+        for (op_a, writes_a), (op_b, writes_b) in combinations(chosen, 2):
+            if not across_operators or op_a != op_b:
+                pairs += 1
+                shared += bool(common_keys(writes_a, writes_b))
     return pairs, shared
+
+
+def _settling_operator(state: State, tx: Transaction) -> str:
+    """The operator of the station whose session a settlement settles."""
+    return state.stations[state.sessions[tx.body["session_id"]].station_id].org_id
 
 
 def _settlement_workload(run: DemoRun) -> list[tuple[State, Transaction]]:
@@ -74,7 +71,7 @@ def _verify_figures(pairs: list[tuple[State, Transaction]], min_seconds: float,
     rates = {}
     for label, check, pure in checks:
         log(f"settlements, {label} ...")
-        with _environment(FAST_SM2_ENV, pure):
+        with mock.patch.dict(os.environ, {FAST_SM2_ENV: pure} if pure else {}):
             rate, _, _ = _rate(lambda: sum(1 for s, tx in pairs
                                            if apply_transaction(s, tx, check_signature=check)),
                                min_seconds)
@@ -83,7 +80,7 @@ def _verify_figures(pairs: list[tuple[State, Transaction]], min_seconds: float,
                      "unit": "settlements/s"})
     samples = [(author_public_key(s, tx.author), signing_bytes(tx), tx.signature)
                for s, tx in pairs[:64]]
-    bare = {"pure": lambda k, m, sig: sm2_verify_pure(k, m, sig)}
+    bare = {"pure": sm2_verify_pure}
     if fast == "active":
         bare["fast (tongsuopy)"] = fast_sm2_verify
     for label, verify in bare.items():
@@ -100,22 +97,6 @@ def _verify_figures(pairs: list[tuple[State, Transaction]], min_seconds: float,
     if fast != "active":
         log(f"fast SM2 verifier not measured: {fast} (pip install '.[fast]')")
     return rows
-
-
-@contextlib.contextmanager
-def _environment(name: str, value: str | None) -> Iterator[None]:
-    """Set (or leave alone, for None) an environment variable for the duration."""
-    old = os.environ.get(name)
-    if value is not None:
-        os.environ[name] = value
-    try:
-        yield
-    finally:
-        if value is not None:
-            if old is None:
-                del os.environ[name]
-            else:
-                os.environ[name] = old
 
 
 def _rate(fn: Callable[[], int], min_seconds: float) -> tuple[float, int, float]:

@@ -315,16 +315,21 @@ def test_default_user_id_is_answered_in_any_bytes_form():
 # --- a broken backend is caught ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("verdict", [True, False])
-def test_constant_backend_is_caught_by_the_self_test(monkeypatch, verdict):
-    monkeypatch.setattr(fast, "_tongsuo_verify", lambda *args: verdict)
-    status = fast.fast_verifier_status()
-    assert status.startswith("disabled: self-test failed")
+def assert_pure_decides() -> None:
+    """The fast path does not answer; the routed verifier still judges right and wrong."""
     _, public = keypair(0)
     signature = signature_of(0, b"tx")
     assert fast.fast_sm2_verify(public, b"tx", signature) is None
     assert routed(public, b"tx", signature) is True
     assert routed(public, b"tx?", signature) is False
+
+
+@pytest.mark.parametrize("verdict", [True, False])
+def test_constant_backend_is_caught_by_the_self_test(monkeypatch, verdict):
+    monkeypatch.setattr(fast, "_tongsuo_verify", lambda *args: verdict)
+    status = fast.fast_verifier_status()
+    assert status.startswith("disabled: self-test failed")
+    assert_pure_decides()
 
 
 def test_backend_accepting_everything_is_caught_by_the_self_test(monkeypatch):
@@ -360,9 +365,7 @@ def test_a_failed_self_test_stays_failed_until_reset(monkeypatch):
 def test_missing_package_means_not_installed(monkeypatch):
     monkeypatch.setattr(fast, "_PACKAGE", "tongsuopy_not_there")
     assert fast.fast_verifier_status() == "not installed"
-    _, public = keypair(0)
-    assert fast.fast_sm2_verify(public, b"tx", signature_of(0, b"tx")) is None
-    assert routed(public, b"tx", signature_of(0, b"tx")) is True
+    assert_pure_decides()
 
 
 # --- the environment variable ------------------------------------------------------------------
@@ -378,11 +381,7 @@ def test_environment_variable_forces_pure(monkeypatch, value):
         raise AssertionError("fast path reached")
 
     monkeypatch.setattr(fast, "_tongsuo_verify", no_fast)
-    _, public = keypair(0)
-    signature = signature_of(0, b"tx")
-    assert fast.fast_sm2_verify(public, b"tx", signature) is None
-    assert routed(public, b"tx", signature) is True
-    assert routed(public, b"tx?", signature) is False
+    assert_pure_decides()
 
 
 def test_environment_variable_zero_or_empty_does_not_force_pure(monkeypatch):

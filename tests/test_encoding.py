@@ -418,22 +418,29 @@ def test_frozenmap_equality_and_hash_ignore_insertion_order():
 # --------------------------------------------------------------------------- fast path = JCS
 
 _SURROGATE_FREE = st.characters(blacklist_categories=("Cs",))
+#: keys the fast path writes itself (an exotic key would route the whole value to rfc8785)
+_BMP_LOW = st.characters(blacklist_categories=("Cs",), max_codepoint=0xD7FF)
 _PLAIN = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(-(2**53) + 1, 2**53 - 1),
               st.text(_SURROGATE_FREE, max_size=6)),
     lambda children: st.one_of(
         st.lists(children, max_size=4),
-        st.dictionaries(st.text(_SURROGATE_FREE, max_size=4), children, max_size=4)),
+        st.dictionaries(st.text(_BMP_LOW, max_size=4), children, max_size=4)),
     max_leaves=20)
 
 
 @settings(max_examples=300)
 @given(_PLAIN)
 def test_canonical_bytes_equal_the_rfc8785_package(value):
-    """The encoder's fast path writes exactly what the rfc8785 package writes (keys sorted by
-    UTF-16 code units: keys above U+D7FF take the package's path)."""
+    """The encoder's fast path (keys up to U+D7FF, strings of any character) writes exactly
+    what the rfc8785 package writes."""
     import rfc8785
 
+    from refimpl.encoding.canonical import _Lowering
+
+    lowering = _Lowering()
+    lowering.lower(value, None)
+    assert not lowering.exotic_keys  # the fast path is the one under test
     assert canonical_bytes(value) == rfc8785.dumps(value)
 
 
@@ -483,3 +490,17 @@ def test_changed_keys_stays_small_on_a_long_lineage():
         m = m.set(f"k{i % 50}", -i)
     assert changed_keys(base, m) == {f"k{i}" for i in range(50)}
     assert changed_keys(m, m.remove("k1")) == {"k1"}
+
+
+def test_changed_keys_after_the_lineage_limit(monkeypatch):
+    """Past MAX_LINEAGE a map starts afresh; changed_keys then compares entries, still exact."""
+    import refimpl.encoding.frozenmap as frozenmap
+
+    monkeypatch.setattr(frozenmap, "MAX_LINEAGE", 3)
+    base = FrozenMap({"a": 1, "b": 2})
+    m = base
+    for i in range(6):
+        m = m.set("a", 10 + i)
+    assert m._parent is not None and m._depth <= 3
+    assert frozenmap.changed_keys(base, m) == {"a"}
+    assert frozenmap.changed_keys(base, m.remove("b")) >= {"a", "b"}

@@ -160,13 +160,15 @@ def execute_block(
 
 
 def build_block(
-    tip: Tip, candidates: Iterable[Transaction], node_private_key: bytes, *, view: int = 0
+    tip: Tip, candidates: Iterable[Transaction], node_private_key: bytes, *, view: int = 0,
+    check_signatures: bool = True,
 ) -> tuple[Block, Tip, list[tuple[Transaction, ChargeChainError]]]:
     """The next block by the proposer of ``view``: valid candidates in order, invalid ones left out."""
     height = tip.header.height + 1
     time = tip.header.time + tip.state.params.block_interval_s
     org_id, node_id = scheduled_proposer(tip.state, height, view)
-    run, included, rejected = execute_block(tip.state, height, time, candidates, skip_invalid=True)
+    run, included, rejected = execute_block(tip.state, height, time, candidates,
+                                            check_signatures=check_signatures, skip_invalid=True)
     header = BlockHeader(tip.state.chain_id, height, view, time, tip.hash, org_id, node_id,
                          len(included), tx_root(included), receipts_root(run.receipts),
                          state_root(run.state))

@@ -16,6 +16,7 @@ Anything else, and every ``float``, is rejected with ``E_ENCODING``.
 from __future__ import annotations
 
 import enum
+import functools
 import json
 from collections.abc import Mapping
 from fractions import Fraction
@@ -29,6 +30,7 @@ from refimpl.errors import ChargeChainError
 __all__ = [
     "MAX_SAFE_INTEGER",
     "to_plain",
+    "value_fields",
     "canonical_bytes",
     "fraction_to_str",
     "fraction_from_str",
@@ -84,16 +86,10 @@ def _text(value: str, where: Any) -> str:
     return value
 
 
-_FIELDS_CACHE: dict[type, tuple[str, ...]] = {}
-
-
-def _value_fields(cls: type) -> tuple[str, ...]:
-    """The names of the attrs fields that are part of a value (transient caches left out)."""
-    names = _FIELDS_CACHE.get(cls)
-    if names is None:
-        names = tuple(f.name for f in attrs.fields(cls) if not f.metadata.get("transient"))
-        _FIELDS_CACHE[cls] = names
-    return names
+@functools.cache
+def value_fields(cls: type) -> tuple[str, ...]:
+    """The names of an attrs class's fields that are part of its value (transient caches left out)."""
+    return tuple(f.name for f in attrs.fields(cls) if not f.metadata.get("transient"))
 
 
 class _Lowering:
@@ -117,9 +113,7 @@ class _Lowering:
         return self._lower_other(value, where)
 
     def _lower_other(self, value: Any, where: Any) -> Any:
-        """The less common kinds of value."""
-        if value is None or isinstance(value, bool):
-            return value
+        """The less common kinds of value (subclasses of str and int among them)."""
         if isinstance(value, str):
             return _text(value, where)
         if isinstance(value, int):
@@ -140,7 +134,7 @@ class _Lowering:
             return self.lower(value.value, where)
         if attrs.has(type(value)):
             return {name: self.lower(getattr(value, name), (where, name))
-                    for name in _value_fields(type(value))}
+                    for name in value_fields(type(value))}
         if isinstance(value, Mapping):
             out = {}
             for key, item in value.items():
@@ -157,9 +151,9 @@ class _Lowering:
                                expected="plain data", received=type(value).__name__)
 
 
-def to_plain(value: Any, path: str = "$") -> Any:
+def to_plain(value: Any) -> Any:
     """Lower ``value`` to plain JSON data, rejecting floats and unknown types (E_ENCODING)."""
-    return _Lowering().lower(value, None if path == "$" else (None, path.lstrip("$.")))
+    return _Lowering().lower(value, None)
 
 
 def canonical_bytes(value: Any) -> bytes:

@@ -34,7 +34,10 @@ from refimpl.ledger.smt_proof import (
     MAX_DEPTH,
     NODE_TAG,
     Proof,
+    _LEAF_PREFIX,
+    _NODE_PREFIX,
     _hot_sm3,
+    _is_hash,
     bit,
     key_hash,
     leaf_hash,
@@ -52,14 +55,14 @@ __all__ = [*smt_proof.__all__, "Tree"]
 # A node of the in-memory tree (see the module docstring).
 _Node = bytes | tuple | None
 
-_LEAF = bytes([LEAF_TAG])
-_NODE = bytes([NODE_TAG])
+_LEAF = _LEAF_PREFIX
+_NODE = _NODE_PREFIX
 _LOW = MAX_DEPTH - 1  # shift that brings bit 0 of a key-hash integer to the lowest place
 
 
 def _check_hash(value: Any, name: str) -> None:
     """ValueError unless ``value`` is a 32-byte ``bytes``."""
-    if type(value) is not bytes or len(value) != HASH_SIZE:
+    if not _is_hash(value):
         raise ValueError(f"{name} must be 32 bytes, got {value!r}")
 
 
@@ -308,11 +311,11 @@ class Tree:
 
     def update(self, changes: Mapping[bytes, bytes | None], created: list | None = None) -> Tree:
         """A new tree with each kh -> vh set (None deletes); new nodes go to ``created``."""
-        items = sorted(changes.items())
-        for kh, vh in items:
+        for kh, vh in changes.items():
             _check_hash(kh, "key hash")
             if vh is not None:
                 _check_hash(vh, "value hash")
+        items = sorted(changes.items())
         if not items:
             return self
         batch = _Batch(items, created)

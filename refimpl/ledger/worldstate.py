@@ -21,6 +21,7 @@ from typing import Any
 import attrs
 
 from refimpl.encoding import FrozenMap, canonical_bytes
+from refimpl.encoding.canonical import value_fields
 from refimpl.encoding.frozenmap import changed_keys
 from refimpl.ledger.smt import Tree, key_hash, value_hash
 from refimpl.ledger.state import State
@@ -44,7 +45,7 @@ __all__ = [
 #: the section of the scalar fields
 META = "meta"
 
-_FIELDS = tuple(f for f in attrs.fields(State) if not f.metadata.get("transient"))
+_FIELDS = tuple(attrs.fields_dict(State)[name] for name in value_fields(State))
 #: fields that are maps: one entry per binding
 MAP_SECTIONS: tuple[str, ...] = tuple(f.name for f in _FIELDS if f.type in (
     "FrozenMap", FrozenMap) or str(f.type).startswith("FrozenMap"))
