@@ -190,7 +190,8 @@ def test_bench_scale_sample_prints_the_documented_keys():
                                 "root_ms_per_100_tx", "bill_query_ms", "store_bytes",
                                 "peak_rss_bytes"])
     assert row["users"] == 1000
-    assert all(isinstance(v, (int, float)) and v > 0 for v in row.values()), row
+    assert all(isinstance(v, (int, float)) and v >= 0 for v in row.values()), row
+    assert row["store_bytes"] > 0 and row["peak_rss_bytes"] > 0
 
 
 @pytest.mark.parametrize("sizes", ["0", "10", "abc", "1000,x", ""])
@@ -245,6 +246,11 @@ def test_validate_on_a_missing_file_is_a_typed_error(tmp_path):
 
 def test_bills_of_an_unknown_user_is_a_typed_error(chain_file):
     assert_typed_failure(run(["bills", "NOBODY", "--db", str(chain_file)]), "E_UNKNOWN_USER")
+
+
+def test_bills_of_an_undecodable_id_is_a_typed_error(chain_file):
+    """An argument that is not valid Unicode (a lone surrogate) never reaches SQLite."""
+    assert_typed_failure(run(["bills", "\udcff", "--db", str(chain_file)]), "E_DECODING")
 
 
 def test_bills_do_not_replay_but_validate_does(chain_file, tmp_path):
@@ -426,7 +432,7 @@ def test_state_verify_fails_on_an_altered_document(proof_file, tmp_path, alter):
     assert json.loads(proc.stdout)["error"]["code"] == "E_PROOF"
 
 
-@pytest.mark.parametrize("content", ["{not json", "[]", '{"format": "x"}'])
+@pytest.mark.parametrize("content", ["{not json", "[]", '{"format": "x"}', "[" * 100_000])
 def test_state_verify_on_a_malformed_document_is_a_typed_error(tmp_path, content):
     path = tmp_path / "bad.json"
     path.write_text(content)

@@ -68,6 +68,7 @@ def _replace(raw: bytes, old: str, new: str) -> bytes:
     ("meta/params", lambda raw: _replace(raw, '"beta":"1/2"', '"beta":"2/4"'),
      "meta/params.beta"),
     ("meta/admin_key", lambda raw: b'"0g"', "meta/admin_key"),
+    ("users/EV1", lambda raw: b"[" * 100_000, "users/EV1"),  # too deep to parse
 ])
 def test_malformed_entry_bytes_are_decoding_errors(entries, key, make, field):
     error = decoding_error(entries, key, make(entries[key]))

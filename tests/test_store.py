@@ -12,7 +12,6 @@ import rfc8785
 from store_helpers import built_chain, make_store, quorum_keys, sql
 
 import refimpl.chain.block as block_module
-import refimpl.contracts.dispatch as dispatch_module
 from refimpl.chain.block import header_hash
 from refimpl.contracts.queries import bill_query, recommend_stations
 from refimpl.encoding import canonical_bytes
@@ -23,6 +22,8 @@ from refimpl.ledger.worldstate import commit, world_entries
 from refimpl.node.certificate import certify
 from refimpl.store import reads
 from refimpl.store.node_store import NodeStore, load_chain
+from refimpl.store.light import proof_document
+from refimpl.store.rows import decode_hash, stored_json
 from refimpl.store.schema import FORMAT
 from refimpl.store.validate import validate_store
 
@@ -79,7 +80,6 @@ def test_resume_needs_no_replay(built, stored, monkeypatch):
 
     monkeypatch.setattr(block_module, "execute_block", forbidden)
     monkeypatch.setattr(block_module, "check_block", forbidden)
-    monkeypatch.setattr(dispatch_module, "apply_transaction", forbidden)
     with NodeStore.open(stored) as store:
         assert store.tip.state == built.tips[-1].state
         assert [b.session_id for b in store.bills("EV1")] == ["s1", "s3"]
@@ -136,6 +136,18 @@ def test_create_never_overwrites(built, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken.sqlite"]
 
 
+@pytest.mark.parametrize("suffix", ["-wal", "-shm"])
+def test_create_refuses_a_leftover_journal(built, tmp_path, suffix):
+    """A -wal or -shm file beside the target would be applied to the new store."""
+    path = tmp_path / "s.sqlite"
+    journal = tmp_path / f"s.sqlite{suffix}"
+    journal.write_bytes(b"leftover")
+    with pytest.raises(ChargeChainError) as caught:
+        NodeStore.create(path, built.config, built.tips[0])
+    assert (caught.value.code, caught.value.received) == ("E_STORE", str(journal))
+    assert not path.exists() and journal.read_bytes() == b"leftover"
+
+
 def test_create_checks_the_genesis(built, tmp_path):
     from refimpl.chain.block import genesis_block
 
@@ -171,6 +183,20 @@ def test_append_checks_height_parent_and_certificate(built, tmp_path):
         assert code_of(store.append, built.blocks[2], built.tips[2],
                        built.certificates[1]) == "E_STORE"  # opened read-only
     assert counts(path) == before
+
+
+def test_append_refuses_a_forged_certificate(built, tmp_path):
+    """A certificate whose signatures do not verify leaves the store unchanged."""
+    path = make_store(tmp_path / "s.sqlite", built, upto=1)
+    before = counts(path)
+    forged = attrs.evolve(built.certificates[1], view=1)  # the signatures are for view 0
+    with NodeStore.open(path, write=True) as store:
+        with pytest.raises(ChargeChainError) as caught:
+            store.append(built.blocks[2], built.tips[2], forged)
+        assert (caught.value.code, caught.value.field) == (
+            "E_BLOCK_CERTIFICATE", "certificate.commits[0].signature")
+        assert store.height == 1
+    assert counts(path) == before and validate_store(path)[0].ok
 
 
 def test_append_refuses_a_block_of_another_parent(built, tmp_path):
@@ -268,6 +294,21 @@ def test_bills_from_the_index_are_the_bill_query_with_history(built, stored):
         assert code_of(store.bills, "NOBODY") == "E_UNKNOWN_USER"
 
 
+def test_queries_read_the_tip_another_writer_moved(built, tmp_path):
+    """A reader opened at height 3 answers at the tip another connection appended since."""
+    path = make_store(tmp_path / "s.sqlite", built, upto=3)
+    with NodeStore.open(path) as reader:
+        with NodeStore.open(path, write=True) as writer:
+            for h in range(4, len(built.blocks)):
+                writer.append(built.blocks[h], built.tips[h], built.certificates[h - 1])
+        last = built.tips[-1]
+        assert [b.session_id for b in reader.bills("EV2")] == ["s2"]
+        assert reader.value_at("meta/height") == last.writes["meta/height"]
+        assert reader.proof("meta/height").header == last.header
+        assert reader.load_sections(["evaluations"]).evaluations == last.state.evaluations
+        assert reader.tip.hash == last.hash
+
+
 def test_load_sections_reads_only_what_recommendation_needs(built, stored):
     with NodeStore.open(stored) as store:
         partial = store.load_sections(["stations", "busy_piles", "evaluations"])
@@ -277,6 +318,26 @@ def test_load_sections_reads_only_what_recommendation_needs(built, stored):
     assert (partial.stations, partial.evaluations, partial.busy_piles) == (
         full.stations, full.evaluations, full.busy_piles)
     assert recommend_stations(partial, 0, 0) == recommend_stations(full, 0, 0)
+
+
+def _imported(built, height: int, index: int) -> Session:
+    """A settled session of EV1 at ``height`` (an import-path row)."""
+    base = built.tips[-1].state.settled["s3"]
+    return Session(**{**json.loads(canonical_bytes(base)), "session_id": f"old{index}",
+                      "settle_height": height, "status": SESSION_SETTLED})
+
+
+def test_import_bills_refuses_a_height_above_the_tip(built, tmp_path):
+    """A bill above the tip would collide with the block that settles there."""
+    path = make_store(tmp_path / "s.sqlite", built, upto=3)
+    with NodeStore.open(path, write=True) as store:
+        with pytest.raises(ChargeChainError) as caught:
+            store.import_bills([(2, 5, _imported(built, 2, 0)), (4, 0, _imported(built, 4, 1))])
+        assert (caught.value.code, caught.value.field) == ("E_STORE", "rows")
+        assert store.imported_bills() == 0
+        for h in range(4, len(built.blocks)):
+            store.append(built.blocks[h], built.tips[h], built.certificates[h - 1])
+    assert validate_store(path)[0].ok
 
 
 def test_import_bills_is_an_import_path(built, stored):
@@ -341,6 +402,30 @@ def test_resume_checks_the_root(stored):
                 "SELECT MAX(height) FROM state WHERE key = 'accounts/user:EV2')", b"999999")
     with NodeStore.open(stored) as store:
         assert code_of(lambda: store.tip) == "E_STORE"
+
+
+def test_resume_checks_the_tip_hash(built, stored):
+    """A tip row naming another hash at the right height is refused when resuming."""
+    other = canonical_bytes({"height": 7, "hash": built.tips[6].hash}).decode()
+    sql(stored, "UPDATE meta SET value = ? WHERE key = 'tip'", other)
+    with NodeStore.open(stored) as store:
+        with pytest.raises(ChargeChainError) as caught:
+            store.tip
+        assert (caught.value.code, caught.value.field) == ("E_STORE", "meta.tip.hash")
+
+
+def test_stored_hashes_are_lower_case_hex(built):
+    digest = built.tips[1].hash
+    assert decode_hash(digest.hex(), "h") == digest
+    assert code_of(decode_hash, digest.hex().upper(), "h") == "E_DECODING"
+
+
+def test_json_too_deep_to_parse_is_a_decoding_error(built, stored):
+    """Nesting beyond the parser's recursion limit is E_DECODING, in stored rows and values."""
+    assert code_of(stored_json, "[" * 100_000, "f") == "E_DECODING"
+    with NodeStore.open(stored) as store:
+        found = attrs.evolve(store.proof("meta/height"), value=b"[" * 100_000)
+    assert code_of(proof_document, found) == "E_DECODING"
 
 
 def test_resume_rejects_undecodable_state_rows(stored):

@@ -47,6 +47,24 @@ def edit_json(path: Path, column: str, height: int, edit) -> None:
     sql(path, f"UPDATE blocks SET {column} = ? WHERE height = ?", rfc8785.dumps(plain), height)
 
 
+def test_validation_reads_the_tip_and_imports_in_its_transaction(built, tmp_path, monkeypatch):
+    """Blocks and imported bills another writer adds after open are validated consistently."""
+    path = make_store(tmp_path / "s.sqlite", built, upto=3)
+    reading = NodeStore.reading
+
+    def writer_first(store: NodeStore):
+        with NodeStore.open(path, write=True) as writer:
+            for h in range(4, len(built.blocks)):
+                writer.append(built.blocks[h], built.tips[h], built.certificates[h - 1])
+            writer.import_bills([(2, 9, built.tips[-1].state.settled["s3"])])
+        return reading(store)
+
+    monkeypatch.setattr(NodeStore, "reading", writer_first)
+    report, _ = validate_store(path)
+    assert report.ok, report.first_error
+    assert report.blocks_checked == 8 and "1 imported" in report.notes[-1]
+
+
 def test_the_store_validates(built, stored):
     report, tip = validate_store(stored)
     assert report.ok and report.blocks_checked == 8 and report.first_error is None
@@ -84,8 +102,14 @@ def test_tampered_genesis_configuration(stored):
     assert first_error(stored)[:2] == (0, "E_GENESIS")
 
 
-@pytest.mark.parametrize("damage", ["signature", "drop-commit", "view", "foreign-node", "null"])
-def test_tampered_certificate(stored, damage):
+@pytest.mark.parametrize("damage, field", [
+    ("signature", "certificate.commits[1].signature"),
+    ("drop-commit", "certificate.commits"),
+    ("view", "certificate.commits[0].signature"),
+    ("foreign-node", "certificate.commits[0].node"),
+    ("null", "certificate"),
+])
+def test_tampered_certificate(stored, damage, field):
     def edit(cert):
         if damage == "signature":
             sig = cert["commits"][1]["signature"]
@@ -94,14 +118,14 @@ def test_tampered_certificate(stored, damage):
             cert["commits"].pop()
         elif damage == "view":
             cert["view"] += 1
-        else:
-            cert["commits"][0]["node"] = "Z9"
+        else:  # sorts first, so the commits stay sorted: the committee check must catch it
+            cert["commits"][0]["node"] = "A0"
 
     if damage == "null":
         sql(stored, "UPDATE blocks SET certificate = NULL WHERE height = 4")
     else:
         edit_json(stored, "certificate", 4, edit)
-    assert first_error(stored)[:2] == (4, "E_BLOCK_CERTIFICATE")
+    assert first_error(stored) == (4, "E_BLOCK_CERTIFICATE", field)
 
 
 def test_certificate_on_genesis_is_refused(stored):

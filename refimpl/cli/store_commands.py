@@ -232,11 +232,14 @@ def state_verify(document: Path, header_hash: str | None, as_json: bool) -> None
 
 def _read_json(path: Path) -> Any:
     """A JSON document from a file (E_DECODING if it cannot be read or parsed)."""
+    from refimpl.ledger.decode import parse_json
+
     try:
-        return json.loads(Path(path).read_bytes())
-    except (OSError, ValueError) as error:
+        raw = Path(path).read_bytes()
+    except OSError as error:
         raise ChargeChainError("E_DECODING", f"cannot read a JSON document: {error}",
                                field="document", received=str(path)) from None
+    return parse_json(raw, "document")
 
 
 @click.group()

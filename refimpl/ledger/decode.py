@@ -29,6 +29,7 @@ from refimpl.ledger.worldstate import MAP_SECTIONS, META, SCALAR_FIELDS, encode_
 __all__ = [
     "split_key",
     "value_type",
+    "parse_json",
     "parse_canonical_json",
     "decode_plain",
     "decode_value",
@@ -91,16 +92,28 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def parse_json(raw: Any, field: str, *, canonical: bool = False) -> Any:
+    """Plain data from JSON text or UTF-8 bytes, else E_DECODING (also for nesting too deep
+    to parse); ``canonical``: no floats, NaN or duplicate member names either."""
+    hooks: dict[str, Any] = {}
+    if canonical:
+        hooks = {"parse_float": _reject_float, "parse_constant": _reject_constant,
+                 "object_pairs_hook": _unique_object}
+    try:
+        text = bytes(raw).decode("utf-8") if isinstance(raw, (bytes, memoryview)) else raw
+        return json.loads(text, **hooks)
+    except (ValueError, TypeError, RecursionError) as error:
+        received = bytes(raw)[:40].hex() if isinstance(raw, (bytes, memoryview)) else (
+            repr(raw)[:40])
+        raise _error(f"not JSON: {str(error)[:200]}", field,
+                     "RFC 8785 JSON" if canonical else "JSON", received) from None
+
+
 def parse_canonical_json(raw: Any, field: str) -> Any:
     """Plain data from UTF-8 JSON bytes (no floats, NaN or duplicate names), else E_DECODING."""
     if not isinstance(raw, bytes):
         raise _error("an entry value is bytes", field, "bytes", type(raw).__name__)
-    try:
-        return json.loads(raw.decode("utf-8"), parse_float=_reject_float,
-                          parse_constant=_reject_constant, object_pairs_hook=_unique_object)
-    except (UnicodeDecodeError, ValueError) as error:
-        raise _error(f"entry value is not JSON: {error}", field, "RFC 8785 JSON",
-                     raw[:40].hex()) from None
+    return parse_json(raw, field, canonical=True)
 
 
 def _record(plain: Any, cls: type, field: str) -> Any:

@@ -141,7 +141,8 @@ def _invalid(height: int, message: str, field: str, expected: Any,
              received: Any) -> ChargeChainError:
     """An E_BLOCK_CERTIFICATE error naming the block."""
     return ChargeChainError("E_BLOCK_CERTIFICATE", f"block {height}: {message}",
-                            field=f"certificate.{field}", expected=expected, received=received)
+                            field=f"certificate.{field}" if field else "certificate",
+                            expected=expected, received=received)
 
 
 def _signature_holds(public_key: bytes, payload: bytes, signature: bytes) -> bool:

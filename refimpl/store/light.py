@@ -13,7 +13,6 @@ that value, or its absence, under the header's state root.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import attrs
@@ -21,7 +20,7 @@ import attrs
 from refimpl.chain.block import BlockHeader, header_hash
 from refimpl.encoding import to_plain
 from refimpl.errors import ChargeChainError
-from refimpl.ledger.decode import decode_plain
+from refimpl.ledger.decode import decode_plain, parse_json
 from refimpl.ledger.smt import proof_from_plain, proof_to_plain, verify_entry
 from refimpl.store.reads import StateProof
 
@@ -47,7 +46,7 @@ class ProofCheck:
 
 def proof_document(found: StateProof) -> dict[str, Any]:
     """The proof document of a value read from a store (see the module docstring)."""
-    value = None if found.value is None else json.loads(found.value)
+    value = None if found.value is None else parse_json(found.value, found.key)
     return {"format": PROOF_FORMAT, "key": found.key, "height": found.height,
             "value_hex": None if found.value is None else found.value.hex(),
             "value": value, "proof": proof_to_plain(found.proof),
@@ -133,8 +132,8 @@ def verify_document(doc: Any, trusted_header_hash: bytes | None = None) -> Proof
 def _json_or_none(raw: bytes) -> Any:
     """The entry bytes parsed as JSON (a marker object if they are not JSON)."""
     try:
-        return json.loads(raw)
-    except ValueError:
+        return parse_json(raw, "value_hex")
+    except ChargeChainError:
         return _NOT_JSON
 
 

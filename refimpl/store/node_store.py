@@ -11,7 +11,7 @@ need it). Replaying from genesis is :func:`refimpl.store.validate.validate_store
 
 from __future__ import annotations
 
-import json
+import functools
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -22,6 +22,7 @@ import attrs
 from refimpl.chain.block import Block, BlockHeader, Tip, genesis_block, header_hash
 from refimpl.chain.genesis import GenesisConfig, config_from_plain
 from refimpl.chain.receipts import Receipt
+from refimpl.consensus.replica import Committee
 from refimpl.contracts.queries import Bill
 from refimpl.encoding import canonical_bytes
 from refimpl.errors import ChargeChainError
@@ -30,7 +31,8 @@ from refimpl.ledger.records import SESSION_SETTLED, Session
 from refimpl.ledger.smt import Tree, key_hash, value_hash
 from refimpl.ledger.state import State
 from refimpl.ledger.worldstate import with_tree
-from refimpl.node.certificate import Certificate
+from refimpl.node.certificate import Certificate, check_certificate
+from refimpl.node.network_ledger import ledger_committee
 from refimpl.store import reads
 from refimpl.store.rows import (
     BlockRows,
@@ -44,7 +46,8 @@ from refimpl.store.rows import (
 )
 from refimpl.store.schema import FORMAT, connect, create_atomically, store_error, transaction
 
-__all__ = ["Hook", "StoredBlock", "NodeStore", "load_chain"]
+__all__ = ["Hook", "StoredBlock", "NodeStore", "genesis_signers", "stored_tip",
+           "imported_count", "load_chain"]
 
 #: hook(stage): called between the statements of a write (the crash test sleeps there)
 Hook = Callable[[str], None]
@@ -89,6 +92,31 @@ def _tip_text(height: int, digest: bytes) -> str:
     return canonical_bytes({"height": height, "hash": digest}).decode("utf-8")
 
 
+def stored_tip(db: sqlite3.Connection, path: Path) -> tuple[int, bytes]:
+    """(height, hash) of the ``meta.tip`` row, read in the caller's transaction."""
+    row = db.execute("SELECT value FROM meta WHERE key = 'tip'").fetchone()
+    if row is None:
+        raise store_error("the store has no tip row", path, field="meta.tip")
+    return _parse_tip(row[0], path)
+
+
+def _parse_tip(text: Any, path: Path) -> tuple[int, bytes]:
+    """(height, hash) from the ``meta.tip`` value; E_STORE unless it is exactly that."""
+    tip = stored_json(text, "meta.tip")
+    if (not isinstance(tip, dict) or set(tip) != {"height", "hash"}
+            or not isinstance(tip["height"], int) or isinstance(tip["height"], bool)
+            or tip["height"] < 0):
+        raise store_error("the tip row is not a height and a hash", path, field="meta.tip",
+                          received=text)
+    return tip["height"], decode_hash(tip["hash"], "meta.tip.hash")
+
+
+def genesis_signers(genesis_state: State) -> tuple[Committee, dict[str, bytes]]:
+    """The genesis committee and the SM2 public key of each of its replicas."""
+    committee = ledger_committee(genesis_state)
+    return committee, {n: genesis_state.nodes[n].public_key for n in committee.replicas}
+
+
 class NodeStore:
     """An open store file (see the module docstring); use :meth:`create` or :meth:`open`."""
 
@@ -107,19 +135,17 @@ class NodeStore:
 
     @classmethod
     def create(cls, path: Path, config: GenesisConfig, genesis_tip: Tip, *,
-               check_genesis: bool = True, hook: Hook | None = None) -> NodeStore:
+               hook: Hook | None = None) -> NodeStore:
         """A new store holding block 0 of ``genesis_tip``, opened for appending.
 
-        The file is built beside ``path`` and put in place only if ``path`` does not exist.
-        ``check_genesis=False`` (import path, benchmark fixtures) takes a block-0 tip that
-        is not :func:`~refimpl.chain.block.genesis_block` of ``config``; such a store
-        fails validation at genesis.
+        The file is built beside ``path`` and put in place only if ``path`` does not exist;
+        ``genesis_tip`` must be :func:`~refimpl.chain.block.genesis_block` of ``config``.
         """
         header = genesis_tip.header
         if header.height != 0 or header_hash(header) != genesis_tip.hash:
             raise store_error("a store starts at a block-0 tip", path, field="genesis_tip",
                               expected="height 0", received=header.height)
-        if check_genesis and genesis_block(config)[1] != genesis_tip:
+        if genesis_block(config)[1] != genesis_tip:
             raise ChargeChainError("E_GENESIS", "the tip is not the genesis of this "
                                    "configuration", field="genesis_tip",
                                    expected=genesis_block(config)[1].hash.hex(),
@@ -183,11 +209,16 @@ class NodeStore:
             if key not in meta:
                 raise store_error(f"the store has no {key} row", self.path, field=f"meta.{key}")
         config = config_from_plain(stored_json(meta["genesis"], "meta.genesis"))
-        tip = stored_json(meta["tip"], "meta.tip")
-        if not isinstance(tip, dict) or set(tip) != {"height", "hash"} or tip["height"] != last:
+        height, digest = _parse_tip(meta["tip"], self.path)
+        if height != last:
             raise store_error("the tip row is not the last stored block", self.path,
                               field="meta.tip", expected=f"height {last}", received=meta["tip"])
-        return config, (last, decode_hash(tip["hash"], "meta.tip.hash"))
+        return config, (last, digest)
+
+    @functools.cached_property
+    def _signers(self) -> tuple[Committee, dict[str, bytes]]:
+        """The genesis committee and public keys that certify this store's blocks."""
+        return genesis_signers(genesis_block(self.config)[1].state)
 
     # ------------------------------------------------------------------ writing
 
@@ -204,11 +235,11 @@ class NodeStore:
                                    "with its commit certificate", field="certificate",
                                    expected="a certificate", received=None)
         rows = block_rows(block, tip, certificate)
+        check_certificate(certificate, block.header, tip.hash, *self._signers)
         with transaction(self._db, self.path, write=True) as db:
-            (text,) = db.execute("SELECT value FROM meta WHERE key = 'tip'").fetchone()
-            stored = json.loads(text)
-            checks = [("E_BLOCK_HEIGHT", "height", stored["height"] + 1, height),
-                      ("E_BLOCK_PARENT", "prev_hash", stored["hash"],
+            stored_height, stored_hash = stored_tip(db, self.path)
+            checks = [("E_BLOCK_HEIGHT", "height", stored_height + 1, height),
+                      ("E_BLOCK_PARENT", "prev_hash", stored_hash.hex(),
                        block.header.prev_hash.hex())]
             for code, field, expected, received in checks:
                 if expected != received:
@@ -221,8 +252,9 @@ class NodeStore:
     def import_bills(self, rows: Iterable[tuple[int, int, Session]],
                      batch: int = IMPORT_BATCH) -> int:
         """Import path (benchmarks): bill-index rows (height, index, settled session) in
-        transactions of ``batch`` rows. Not derived from blocks, so validation does not
-        check them; ``meta.imported_bills`` counts them. Returns the number imported."""
+        transactions of ``batch`` rows, none above the stored tip. Not derived from blocks,
+        so validation does not check them; ``meta.imported_bills`` counts them. Returns the
+        number imported."""
         self._require_write()
         total, chunk = 0, []
         for height, index, session in rows:
@@ -241,6 +273,12 @@ class NodeStore:
     def _import_chunk(self, chunk: list[tuple[str, int, int, bytes]]) -> int:
         """One transaction of imported bill rows, and the running count."""
         with transaction(self._db, self.path, write=True) as db:
+            tip_height = stored_tip(db, self.path)[0]
+            highest = max(height for _, height, _, _ in chunk)
+            if highest > tip_height:
+                raise store_error("an imported bill is above the stored tip", self.path,
+                                  field="rows", expected=f"height <= {tip_height}",
+                                  received=highest)
             db.executemany("INSERT INTO bills VALUES (?, ?, ?, ?)", chunk)
             row = db.execute("SELECT value FROM meta WHERE key = 'imported_bills'").fetchone()
             count = (int(row[0]) if row else 0) + len(chunk)
@@ -265,15 +303,21 @@ class NodeStore:
     def _resume(self) -> Tip:
         """The tip state from the state rows; its tree root must be the header's state root."""
         with self._read() as db:
-            header = self._header(db, self.height)
-            entries = reads.entries_at(db, self.height)
+            height, digest = stored_tip(db, self.path)
+            header = self._header(db, height)
+            entries = reads.entries_at(db, height)
+        if header_hash(header) != digest:
+            raise store_error("the tip block's header does not have the stored tip hash",
+                              self.path, field="meta.tip.hash", expected=digest.hex(),
+                              received=header_hash(header).hex())
         state = state_from_entries(entries)
         tree = Tree.build((key_hash(k), value_hash(v)) for k, v in entries.items())
         if tree.root != header.state_root:
             raise store_error("the stored state at the tip does not have the tip header's "
                               "state root", self.path, field="state",
                               expected=header.state_root.hex(), received=tree.root.hex())
-        return Tip(with_tree(state, tree), header, self.tip_hash)
+        self.height, self.tip_hash = height, digest
+        return Tip(with_tree(state, tree), header, digest)
 
     # ------------------------------------------------------------------ blocks
 
@@ -333,45 +377,53 @@ class NodeStore:
 
     # ------------------------------------------------------------------ queries
 
-    def _height(self, height: int | None) -> int:
-        """``height``, or the tip's when None; E_STORE outside 0..tip."""
+    def _height(self, db: sqlite3.Connection, height: int | None) -> int:
+        """``height``, or the stored tip's when None (read in ``db``'s transaction);
+        E_STORE outside 0..tip."""
+        tip = stored_tip(db, self.path)[0]
         if height is None:
-            return self.height
-        if not isinstance(height, int) or not 0 <= height <= self.height:
+            return tip
+        if not isinstance(height, int) or isinstance(height, bool) or not 0 <= height <= tip:
             raise store_error("no block at this height", self.path, field="height",
-                              expected=f"0..{self.height}", received=height)
+                              expected=f"0..{tip}", received=height)
         return height
 
     def value_at(self, key: str, height: int | None = None) -> bytes | None:
         """The bytes of world-state ``key`` at ``height`` (default: the tip); None if absent."""
+        reads.check_key(key)
         with self._read() as db:
-            return reads.value_at(db, key, self._height(height))
+            return reads.value_at(db, key, self._height(db, height))
 
     def proof(self, key: str, height: int | None = None) -> reads.StateProof:
         """The value of ``key`` at ``height`` with its proof under that block's state root."""
         with self._read() as db:
-            return reads.proof_at(db, key, self._header(db, self._height(height)))
+            return reads.proof_at(db, key, self._header(db, self._height(db, height)))
 
     def bills(self, ev_id: str) -> list[Bill]:
         """The bill query at the tip, from the bill index (no state is loaded)."""
         with self._read() as db:
-            return reads.bills_at(db, ev_id, self.height)
+            return reads.bills_at(db, ev_id, self._height(db, None))
 
     def load_sections(self, names: Iterable[str]) -> State:
         """A partial tip State holding only the named map sections (and the scalars)."""
         with self._read() as db:
-            return reads.load_sections(db, names, self.height)
+            return reads.load_sections(db, names, self._height(db, None))
 
     def imported_bills(self) -> int:
         """How many bill-index rows came in through :meth:`import_bills`."""
         with self._read() as db:
-            row = db.execute("SELECT value FROM meta WHERE key = 'imported_bills'").fetchone()
-        if row is None:
-            return 0
-        if not str(row[0]).isdigit():
-            raise store_error("meta.imported_bills is not a count", self.path,
-                              field="meta.imported_bills", received=row[0])
-        return int(row[0])
+            return imported_count(db, self.path)
+
+
+def imported_count(db: sqlite3.Connection, path: Path) -> int:
+    """``meta.imported_bills`` (0 if absent), read in the caller's transaction."""
+    row = db.execute("SELECT value FROM meta WHERE key = 'imported_bills'").fetchone()
+    if row is None:
+        return 0
+    if not (isinstance(row[0], str) and row[0].isascii() and row[0].isdigit()):
+        raise store_error("meta.imported_bills is not a count", path,
+                          field="meta.imported_bills", received=row[0])
+    return int(row[0])
 
 
 def load_chain(path: Path) -> tuple[GenesisConfig, list[Block], list[bytes]]:

@@ -14,10 +14,10 @@ from collections.abc import Iterable, Mapping
 import attrs
 
 from refimpl.chain.block import BlockHeader
-from refimpl.contracts.queries import Bill, bill_of
-from refimpl.encoding import FrozenMap
+from refimpl.contracts.queries import Bill, bill_query
 from refimpl.errors import ChargeChainError
-from refimpl.ledger.decode import decode_entry, split_key
+from refimpl.ledger.decode import state_from_entries
+from refimpl.ledger.records import Session
 from refimpl.ledger.smt import Proof, key_hash, prove_from_store, verify_entry
 from refimpl.ledger.state import State
 from refimpl.ledger.worldstate import MAP_SECTIONS, META, SCALAR_FIELDS, entry_key
@@ -25,6 +25,7 @@ from refimpl.store.rows import decode_session
 
 __all__ = [
     "StateProof",
+    "check_key",
     "value_at",
     "section_entries",
     "entries_at",
@@ -48,6 +49,18 @@ class StateProof:
     value: bytes | None
     proof: Proof
     header: BlockHeader
+
+
+def check_key(key: object, field: str = "key") -> bytes:
+    """The hash of a world-state key (or id) given by a caller: a str of valid Unicode text."""
+    if not isinstance(key, str):
+        raise ChargeChainError("E_DECODING", "a world-state key is a string", field=field,
+                               received=repr(key)[:60])
+    try:
+        return key_hash(key)
+    except UnicodeEncodeError:
+        raise ChargeChainError("E_DECODING", "a world-state key is valid Unicode text",
+                               field=field, received=repr(key)[:60]) from None
 
 
 def value_at(db: sqlite3.Connection, key: str, height: int) -> bytes | None:
@@ -81,9 +94,8 @@ def entries_at(db: sqlite3.Connection, height: int) -> dict[str, bytes]:
     return {key: bytes(value) for key, value, _ in rows if value is not None}
 
 
-def partial_state(db: sqlite3.Connection, height: int,
-                  sections: Mapping[str, Mapping[str, bytes]]) -> State:
-    """A State with every scalar field and only the given map sections (the rest empty)."""
+def partial_state(db: sqlite3.Connection, height: int, entries: Mapping[str, bytes]) -> State:
+    """The State of every scalar field at ``height`` and the given map entries only."""
     scalars = {}
     for name in SCALAR_FIELDS:
         key = entry_key(META, name)
@@ -91,11 +103,8 @@ def partial_state(db: sqlite3.Connection, height: int,
         if raw is None:
             raise ChargeChainError("E_STORE", "the store has no value for a scalar field",
                                    field=key, expected="a value", received=None)
-        scalars[name] = decode_entry(key, raw)
-    maps = {}
-    for section, entries in sections.items():
-        maps[section] = FrozenMap({split_key(k)[1]: decode_entry(k, v) for k, v in entries.items()})
-    return State(**scalars, **maps)
+        scalars[key] = raw
+    return state_from_entries({**scalars, **entries})
 
 
 def load_sections(db: sqlite3.Connection, names: Iterable[str], height: int) -> State:
@@ -105,7 +114,10 @@ def load_sections(db: sqlite3.Connection, names: Iterable[str], height: int) -> 
     if unknown:
         raise ChargeChainError("E_STORE", "unknown world-state section", field="sections",
                                expected=list(MAP_SECTIONS), received=unknown)
-    return partial_state(db, height, {n: section_entries(db, n, height) for n in names})
+    entries: dict[str, bytes] = {}
+    for name in names:
+        entries.update(section_entries(db, name, height))
+    return partial_state(db, height, entries)
 
 
 def bills_at(db: sqlite3.Connection, ev_id: str, height: int) -> list[Bill]:
@@ -115,13 +127,27 @@ def bills_at(db: sqlite3.Connection, ev_id: str, height: int) -> list[Bill]:
     of each station billed and of the scalar fields: O((k + s) log n) for k bills at s
     stations, whatever the size of the store.
     """
+    check_key(ev_id, "ev_id")
     user_key = entry_key("users", ev_id)
     user = value_at(db, user_key, height)
-    if user is None:
-        raise ChargeChainError("E_UNKNOWN_USER", "no such user", field="ev_id", received=ev_id)
+    if user is None:  # bill_query reports the unknown user
+        return bill_query(partial_state(db, height, {}), ev_id)
+    sessions = _indexed_sessions(db, ev_id, height)
+    entries = {user_key: user, **_stations_of(db, sessions, height)}
+    return bill_query(partial_state(db, height, entries), ev_id, sessions)
+
+
+def _indexed_sessions(db: sqlite3.Connection, ev_id: str, height: int) -> list[Session]:
+    """The settled sessions of ``ev_id`` in the bill index up to ``height``."""
     rows = db.execute("SELECT height, idx, session FROM bills WHERE ev_id = ? AND height <= ? "
                       "ORDER BY height, idx", (ev_id, height)).fetchall()
-    sessions = [decode_session(raw, f"bills[{ev_id},{h},{i}]") for h, i, raw in rows]
+    return [decode_session(raw, f"bills[{ev_id},{h},{i}]") for h, i, raw in rows]
+
+
+def _stations_of(db: sqlite3.Connection, sessions: Iterable[Session],
+                 height: int) -> dict[str, bytes]:
+    """The state entries of the stations the sessions were billed at (E_STORE_INDEX if one
+    is missing)."""
     stations = {}
     for station_id in sorted({s.station_id for s in sessions}):
         key = entry_key("stations", station_id)
@@ -130,9 +156,7 @@ def bills_at(db: sqlite3.Connection, ev_id: str, height: int) -> list[Bill]:
             raise ChargeChainError("E_STORE_INDEX", "a billed station is not in the state",
                                    field=key, expected="a station", received=None)
         stations[key] = raw
-    state = partial_state(db, height, {"users": {user_key: user}, "stations": stations})
-    sessions.sort(key=lambda s: (s.settle_height, s.session_id))
-    return [bill_of(state, s) for s in sessions]
+    return stations
 
 
 def _node_loader(db: sqlite3.Connection):
@@ -149,14 +173,7 @@ def _node_loader(db: sqlite3.Connection):
 
 def proof_at(db: sqlite3.Connection, key: str, header: BlockHeader) -> StateProof:
     """The value of ``key`` at the header's height and its proof under the header's root."""
-    if not isinstance(key, str):
-        raise ChargeChainError("E_DECODING", "a world-state key is a string", field="key",
-                               received=key)
-    try:
-        kh = key_hash(key)
-    except UnicodeEncodeError:
-        raise ChargeChainError("E_DECODING", "a world-state key is valid Unicode text",
-                               field="key", received=repr(key)) from None
+    kh = check_key(key)
     value = value_at(db, key, header.height)
     proof = prove_from_store(header.state_root, kh, _node_loader(db))
     if not verify_entry(header.state_root, key, value, proof):

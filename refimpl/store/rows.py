@@ -14,7 +14,6 @@ A block of height h writes (docs/store.md):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,7 +23,7 @@ from refimpl.chain.block import Block, Tip, block_from_plain, header_hash
 from refimpl.chain.receipts import Receipt
 from refimpl.encoding import canonical_bytes
 from refimpl.errors import ChargeChainError
-from refimpl.ledger.decode import decode_entry, decode_value, split_key
+from refimpl.ledger.decode import decode_entry, decode_value, parse_json, split_key
 from refimpl.ledger.records import SESSION_SETTLED, Session
 from refimpl.ledger.worldstate import commit, world_entries
 from refimpl.node.certificate import Certificate, certificate_from_plain
@@ -125,11 +124,7 @@ def genesis_rows(block: Block, tip: Tip) -> BlockRows:
 
 def stored_json(raw: Any, field: str) -> Any:
     """Stored JSON text or bytes, parsed (E_DECODING naming the row otherwise)."""
-    try:
-        return json.loads(raw)
-    except (ValueError, TypeError) as error:
-        raise ChargeChainError("E_DECODING", f"stored JSON does not parse: {error}",
-                               field=field) from None
+    return parse_json(raw, field)
 
 
 def decode_block(raw: Any, height: int) -> Block:
@@ -149,16 +144,19 @@ def decode_certificate(raw: Any, height: int) -> Certificate | None:
     return certificate_from_plain(stored_json(raw, f"blocks[{height}].certificate"))
 
 
+def _decode_stored(raw: Any, tp: type, field: str) -> Any:
+    """A record of type ``tp`` stored as its canonical bytes."""
+    return decode_value(bytes(raw) if isinstance(raw, (bytes, memoryview)) else raw, tp, field)
+
+
 def decode_receipt(raw: Any, field: str) -> Receipt:
     """A stored receipt (its canonical bytes)."""
-    return decode_value(bytes(raw) if isinstance(raw, (bytes, memoryview)) else raw, Receipt,
-                        field)
+    return _decode_stored(raw, Receipt, field)
 
 
 def decode_session(raw: Any, field: str) -> Session:
     """A session stored in the bill index (its canonical bytes)."""
-    return decode_value(bytes(raw) if isinstance(raw, (bytes, memoryview)) else raw, Session,
-                        field)
+    return _decode_stored(raw, Session, field)
 
 
 def decode_hash(text: Any, field: str) -> bytes:
@@ -167,7 +165,8 @@ def decode_hash(text: Any, field: str) -> bytes:
         digest = bytes.fromhex(text) if isinstance(text, str) else b""
     except ValueError:
         digest = b""
-    if len(digest) != 32:
-        raise ChargeChainError("E_DECODING", "a stored hash is 64 hex digits", field=field,
+    if len(digest) != 32 or digest.hex() != text:
+        raise ChargeChainError("E_DECODING", "a stored hash is 64 lower-case hex digits",
+                               field=field, expected="64 lower-case hex digits",
                                received=text)
     return digest

@@ -180,11 +180,16 @@ def create_atomically(path: Path, populate: Callable[[sqlite3.Connection], None]
 
     ``populate`` writes the rows inside one transaction on a fresh file with the schema.
     A kill at any moment leaves ``path`` absent or a complete store (a leftover
-    ``.<name>.creating-<pid>`` file beside it is never read).
+    ``.<name>.creating-<pid>`` file beside it is never read). A ``<path>-wal`` or
+    ``<path>-shm`` file already there is refused: SQLite would apply it to the new file.
     """
     path = Path(path)
     if path.exists() or path.is_symlink():
         raise store_error("the file already exists; a store is never overwritten", path)
+    for journal in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if journal.exists() or journal.is_symlink():
+            raise store_error("a leftover SQLite journal lies beside the store; SQLite would "
+                              "apply it to the new file", journal)
     if not path.parent.is_dir():
         raise store_error("the folder of the store does not exist", path)
     temporary = path.with_name(f".{path.name}.creating-{os.getpid()}")

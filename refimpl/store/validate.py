@@ -25,9 +25,14 @@ from refimpl.encoding import canonical_bytes
 from refimpl.errors import ChargeChainError
 from refimpl.ledger.worldstate import commit, world_entries
 from refimpl.node.certificate import check_certificate
-from refimpl.node.network_ledger import ledger_committee
 from refimpl.store import reads
-from refimpl.store.node_store import NodeStore, StoredBlock
+from refimpl.store.node_store import (
+    NodeStore,
+    StoredBlock,
+    genesis_signers,
+    imported_count,
+    stored_tip,
+)
 from refimpl.store.rows import bill_rows, decode_block, decode_certificate, decode_hash
 from refimpl.store.schema import store_error
 
@@ -173,18 +178,17 @@ def _failure(height: int, checked: int, tip: Tip, error: ChargeChainError,
 
 def validate_store(path: Path) -> tuple[StoreReport, Tip]:
     """Replay the store at ``path`` from genesis, checking every block and stored row."""
-    with NodeStore.open(path) as store:
-        imported = store.imported_bills()
-        with store.reading() as db:
-            return _replay(path, store, db, imported)
+    with NodeStore.open(path) as store, store.reading() as db:
+        return _replay(path, store, db)
 
 
-def _replay(path: Path, store: NodeStore, db: sqlite3.Connection,
-            imported: int) -> tuple[StoreReport, Tip]:
-    """The replay of :func:`validate_store` inside one read transaction."""
+def _replay(path: Path, store: NodeStore, db: sqlite3.Connection) -> tuple[StoreReport, Tip]:
+    """The replay of :func:`validate_store` inside one read transaction (``meta.tip`` and
+    ``meta.imported_bills`` are read in it too)."""
+    imported = imported_count(db, path)
+    tip_row = stored_tip(db, path)
     genesis, tip = genesis_block(store.config)
-    committee = ledger_committee(tip.state)
-    keys = {node: tip.state.nodes[node].public_key for node in committee.replicas}
+    committee, keys = genesis_signers(tip.state)
     notes = [f"commit certificates checked against the genesis committee: "
              f"{len(committee.replicas)} nodes, quorum {committee.quorum}"]
     if imported:
@@ -206,10 +210,10 @@ def _replay(path: Path, store: NodeStore, db: sqlite3.Connection,
     if height < 0:
         raise store_error("the store holds no block", path)
     try:
-        if (store.height, store.tip_hash) != (tip.header.height, tip.hash):
+        if tip_row != (tip.header.height, tip.hash):
             raise ChargeChainError("E_STORE", "the tip row is not the last block",
                                    field="meta.tip", expected=tip.hash.hex(),
-                                   received=store.tip_hash.hex())
+                                   received=tip_row[1].hex())
         _check_totals(db, tip, counts)
     except ChargeChainError as error:
         return _failure(height, height + 1, tip, error, notes), tip
