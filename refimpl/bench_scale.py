@@ -6,7 +6,8 @@ stations and 50,000 piles at 1,000,000 users), every user registered and topped 
 unsigned transactions in blocks executed by :func:`refimpl.chain.block.execute_block` and
 appended, with a commit certificate, to a node store. Ten settled sessions per user are
 then bulk-loaded into the store's bill index (the import path: history, not state). It
-prints settlements per second (blocks of 100 settlements, unsigned and SM2-signed), the
+prints settlements per second (blocks of 100 settlements built by ``build_block``, unsigned
+and SM2-signed), the
 state-root time of a 100-transaction block, the bill-query time on the store, the store's
 size and the process's peak memory.
 """
