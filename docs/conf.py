@@ -15,6 +15,8 @@ implementation:
 * ``world-state.md``: the sections of the world-state map (:mod:`refimpl.ledger.worldstate`);
 * ``write-set-example.md``: the write set, receipt and receipts root of one real settlement;
 * ``cli/<command>.md``: the ``--help`` text of every ``chargechain`` command;
+* ``figures/fig6.png`` ... ``fig8.svg`` and ``figures/fig6.md`` ...: Figures 6-8 of 004 and their
+  numbers (:mod:`refimpl.scenario.figures`);
 * ``api-modules.md``: one ``automodule`` per module of ``refimpl`` and ``chargechain_proofs``.
 
 Every generator is deterministic (same code, same bytes) and a file is rewritten only when its
@@ -171,6 +173,18 @@ def _write(relative: str, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(text)
+    os.replace(tmp, path)
+
+
+def _write_bytes(relative: str, data: bytes) -> None:
+    """Write ``docs/_generated/<relative>`` atomically, only if the bytes changed."""
+    path = GENERATED / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and path.read_bytes() == data:
+        return
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
     os.replace(tmp, path)
 
 
@@ -535,7 +549,7 @@ def _gen_tests() -> None:
 
 #: Commands the CLI page documents by hand; anything else registered is still listed.
 CLI_COMMANDS = ("demo", "validate", "bills", "stations", "state", "store", "prove", "bench",
-                "spec")
+                "spec", "figures")
 
 
 def _help_text(command, info_name: str, parent):
@@ -580,6 +594,24 @@ def _gen_cli() -> None:
     else:
         listing += "(No commands beyond those documented above are registered in this build.)\n"
     _write("cli/extra.md", listing)
+
+
+def _gen_figures() -> None:
+    """Figures 6, 7 and 8 of 004 as PNG and SVG (same seed, same bytes) and their numbers."""
+    from refimpl.scenario.figures import DEFAULT_SEED, all_figures, figure_files, summary
+
+    figures = all_figures(DEFAULT_SEED)
+    for name, data in figure_files(figures).items():
+        _write_bytes(f"figures/{name}", data)
+    for figure in summary(DEFAULT_SEED, figures)["figures"]:
+        rows = [[_cell(s["label"]), f"{s['first_transaction']}–{s['last_transaction']}",
+                 s["final"], s["mean_last_100"], s["after_50"],
+                 "never" if s["settles_at"] is None else str(s["settles_at"])]
+                for s in figure["series"]]
+        text = _banner("refimpl.scenario.figures.summary")
+        text += _table(["Curve", "Transactions", "Final R_cs", "Mean of the last 100",
+                        "After 50 transactions", "Settles at transaction"], rows)
+        _write(f"figures/{figure['figure']}.md", text)
 
 
 #: Packages whose modules the API reference documents (``__main__`` modules are skipped:
@@ -653,6 +685,7 @@ def generate() -> None:
     _gen_obligations()
     _gen_tests()
     _gen_cli()
+    _gen_figures()
     _gen_api()
 
 

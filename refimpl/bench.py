@@ -14,7 +14,7 @@ from refimpl.crypto import HAS_OPENSSL_SM3, fast_verifier_status, sm2_verify_pur
 from refimpl.crypto.fast import FAST_SM2_ENV, fast_sm2_verify
 from refimpl.ledger.transaction import signing_bytes
 from refimpl.encoding import canonical_bytes
-from refimpl.contracts.dispatch import apply_transaction, author_public_key, begin_block
+from refimpl.contracts.dispatch import apply_transaction, author_public_key, begin_block, end_block
 from refimpl.chain.genesis import genesis_state
 from refimpl.ledger.transaction import Transaction
 from refimpl.ledger.state import State
@@ -52,11 +52,12 @@ def _settlement_workload(run: DemoRun) -> list[tuple[State, Transaction]]:
     pairs = []
     state = genesis_state(run.config)
     for block in run.blocks[1:]:
-        state = begin_block(state, block.header.height, block.header.time)
+        state = begin_block(state, block.header.height, block.header.time, block.header.prev_hash)
         for tx in block.transactions:
             if tx.kind == "settle_charging":
                 pairs.append((state, tx))
             state = apply_transaction(state, tx, check_signature=False)
+        state = end_block(state, block.header.proposer)
     return pairs
 
 

@@ -167,11 +167,12 @@ def _measure_settlements(chain: _Chain, opened: list[tuple[str, str, str]], sign
 
 def _root_ms(tip: Tip, txs: list[Transaction]) -> float:
     """Milliseconds to compute the state root after these transactions (changes + tree)."""
-    state = begin_block(tip.state, tip.header.height + 1,
-                        tip.header.time + tip.state.params.block_interval_s)
+    height = tip.header.height + 1
+    state = begin_block(tip.state, height, tip.header.time + tip.state.params.block_interval_s,
+                        tip.hash)
     for tx in txs:
         state = apply_transaction(state, tx, check_signature=False)
-    state = end_block(state, len(txs))
+    state = end_block(state, scheduled_proposer(tip.state, height)[0])
     started = time.perf_counter()
     commit(state)
     return (time.perf_counter() - started) * 1000

@@ -41,7 +41,19 @@ ERROR_CODES: dict[str, str] = {
     "E_SESSION_STATE": "the session is not in the state this transaction needs",
     "E_METER": "meter readings are inconsistent: stop before start, power above the pile's "
                "rating, or more energy or time than the session had",
-    "E_RATING": "a rating is outside 1..5, or the session was already rated",
+    "E_RATING": "a rating is outside 1..5, the session was already rated, or it was not paid "
+                "for (no energy or no payment: IR-REP-1)",
+    "E_INSUFFICIENT_FUNDS": "the wallet, reserve or pool does not hold the money this needs "
+                            "(a start below the minimum balance, a bean purchase, a withdrawal, "
+                            "a pool spend)",
+    # incentives
+    "E_BEAN_ISSUER": "beans of one operator offered at another operator's station (beans are "
+                     "redeemable only at their issuer's piles)",
+    "E_BEAN_BACKING": "an issue of beans beyond what the issuer's block rewards back "
+                      "(outstanding beans may not exceed its reward reserve: IR-BEAN-1)",
+    "E_UNKNOWN_PROPOSAL": "no governance proposal with that id",
+    "E_PROPOSAL_STATE": "the proposal is expired or already enacted, or the member already "
+                        "approved it",
     "E_PARAMETER": "a consortium parameter is out of its admitted range",
     # chain
     "E_BLOCK_HEIGHT": "the block height is not parent height + 1",

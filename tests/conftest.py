@@ -8,11 +8,11 @@ from typing import Any
 import attrs
 import pytest
 
-from refimpl.chain.block import genesis_block
+from refimpl.chain.block import genesis_block, scheduled_proposer
 from refimpl.chain.genesis import GenesisConfig, Member
 from refimpl.ledger.transaction import Transaction, make_transaction
-from refimpl.crypto import sm2_keypair_from_seed
-from refimpl.contracts.dispatch import apply_transaction, begin_block
+from refimpl.crypto import sm2_keypair_from_seed, sm3
+from refimpl.contracts.dispatch import apply_transaction, begin_block, end_block
 from refimpl.ledger.records import Params
 from refimpl.ledger.state import ADMIN, State
 
@@ -70,10 +70,14 @@ class World:
         return self.state
 
     def next_block(self, blocks: int = 1) -> None:
-        """Advance the ledger's height and time as a new block would."""
+        """End the current block (its proposer is rewarded) and start the one ``blocks`` later,
+        as the chain would (view 0; the previous hash is a stand-in derived from the height)."""
+        if self.height > 0:
+            self.state = end_block(self.state, scheduled_proposer(self.state, self.height)[0])
         self.height += blocks
         self.state = begin_block(self.state, self.height,
-                                 self.config.genesis_time + self.height * self.state.params.block_interval_s)
+                                 self.config.genesis_time + self.height * self.state.params.block_interval_s,
+                                 sm3(f"block {self.height - 1}".encode()))
 
     def setup_market(self, top_up: int = 50_000) -> None:
         """Supplier, a tariff per member, one station each with an AC and a DC pile, two users."""

@@ -433,10 +433,10 @@ def test_build_block_leaves_invalid_candidates_out(chain):
     assert (h.height, h.tx_count, h.proposer, h.proposer_node) == (1, 3, "ALPHA", "A1")
     assert h.tx_root == merkle([jcs(to_plain(t)) for t in block.transactions])
     assert check_block(genesis_tip, block) == tip
-    expected_state = begin_block(genesis_tip.state, 1, GENESIS_TIME + INTERVAL)
+    expected_state = begin_block(genesis_tip.state, 1, GENESIS_TIME + INTERVAL, genesis_tip.hash)
     for t in block.transactions:
         expected_state = apply_transaction(expected_state, t)
-    assert tip.state == end_block(expected_state, 3)
+    assert tip.state == end_block(expected_state, "ALPHA")
     assert genesis_tip.state.suppliers == {}  # the tip it started from is untouched
 
 

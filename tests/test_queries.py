@@ -10,6 +10,8 @@ from __future__ import annotations
 import pytest
 
 from refimpl.contracts.queries import bill_query, recommend_stations
+from conftest import evolve
+
 from refimpl.errors import ChargeChainError
 
 GENESIS_TIME = 1_700_000_000
@@ -22,7 +24,7 @@ def start(market, ev, session, station, pile, price="PEAK"):
 
 @pytest.fixture
 def billed(market):
-    """EV1 settles three charges (one at height 2, two at height 4) and keeps one open."""
+    """EV1 settles three charges (heights 2, 4 and 5, one at a time) and keeps one open."""
     market.apply("set_tariff", "operator:ALPHA", {"price_id": "OFF", "electricity_fen_per_kwh": 50,
                                                   "service_fen_per_kwh": 30})
     start(market, "EV1", "k-gamma", "GAMMA-S1", 0)
@@ -33,13 +35,14 @@ def billed(market):
     market.apply("settle_charging", "node:G1", {"session_id": "x-ev2", "meter_start_wh": 0,
                                                 "meter_stop_wh": 1_000})
     start(market, "EV1", "b-beta", "BETA-S1", 1)
-    start(market, "EV1", "a-alpha", "ALPHA-S1", 0, "OFF")
-    start(market, "EV1", "c-open", "ALPHA-S1", 1)
     market.next_block(2)  # height 4, 1200 s later
     market.apply("settle_charging", "node:B1", {"session_id": "b-beta", "power_w": 7_000,
                                                 "duration_s": 1_200})
+    start(market, "EV1", "a-alpha", "ALPHA-S1", 0, "OFF")
+    market.next_block()  # height 5
     market.apply("settle_charging", "node:A1", {"session_id": "a-alpha", "meter_start_wh": 100,
                                                 "meter_stop_wh": 1_100})
+    start(market, "EV1", "c-open", "ALPHA-S1", 1)
     return market
 
 
@@ -52,13 +55,24 @@ def test_bill_query_lists_settled_charges_oldest_first(billed):
         # 10 kWh at 141 + 60 fen/kWh
         ("k-gamma", 2, GENESIS_TIME + 1200, 2010, 1410, 600, "PEAK", 141, 60, 36_000_000,
          "GAMMA-S1", "ALPHA", "GAMMA"),
-        # 1 kWh at 50 + 30 fen/kWh (same height as b-beta: ties go by session id)
-        ("a-alpha", 4, GENESIS_TIME + 2400, 80, 50, 30, "OFF", 50, 30, 3_600_000,
-         "ALPHA-S1", "ALPHA", "ALPHA"),
         # 7 kW x 1200 s = 7/3 kWh: 141 x 7/3 = 329, 60 x 7/3 = 140
         ("b-beta", 4, GENESIS_TIME + 2400, 469, 329, 140, "PEAK", 141, 60, 8_400_000,
          "BETA-S1", "ALPHA", "BETA"),
+        # 1 kWh at 50 + 30 fen/kWh
+        ("a-alpha", 5, GENESIS_TIME + 3000, 80, 50, 30, "OFF", 50, 30, 3_600_000,
+         "ALPHA-S1", "ALPHA", "ALPHA"),
     ]
+
+
+def test_bills_of_one_height_go_by_session_id(billed):
+    """Two bills at one height (from the store's history) are listed in session-id order."""
+    history = [evolve(s, settle_height=4) if s.session_id == "a-alpha" else s
+               for s in billed.history]
+    history = [s for s in history if s.session_id != "a-alpha"] + [
+        next(s for s in history if s.session_id == "a-alpha")]
+    ids = [b.session_id for b in bill_query(billed.state, "EV1", history)
+           if b.height == 4]
+    assert "a-alpha" in ids and ids == sorted(ids)
 
 
 def test_bill_payments_are_what_left_the_wallet(billed):

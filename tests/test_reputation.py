@@ -6,6 +6,7 @@ import decimal
 from fractions import Fraction
 
 import pytest
+from conftest import World, evolve
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -142,13 +143,14 @@ def test_evaluation_stays_within_zero_and_d(r_micro, rating, r_v, m):
     assert abs(Fraction(updated.r_micro - r_micro, MICRO) - delta) <= Fraction(1, 2 * MICRO)
 
 
-def test_low_credit_user_cannot_start(market):
-    """A user who paid into a negative balance gets C = -1 and is refused the next start."""
+def test_a_wallet_in_debt_cannot_start_until_it_pays(market):
+    """A payment into a negative balance gets C = -1; the wallet may not start again (minimum
+    balance, IR-REP-4) until a top-up clears the debt, which makes the -1 good with a +1."""
     market.apply("start_charging", "user:EV1", {"session_id": "a", "station_id": "ALPHA-S1",
                                                 "pile": 0, "price_id": "PEAK"})
     market.next_block(6)
     market.apply("settle_charging", "node:A1", {"session_id": "a", "meter_start_wh": 0,
-                                                "meter_stop_wh": 60_000})  # 120.60 yuan > 500
+                                                "meter_stop_wh": 60_000})  # 120.60 yuan < 500
     assert market.state.accounts["user:EV1"] == 50_000 - 12_060
     assert market.state.credit["EV1"] == Credit(1, 1)
     market.apply("start_charging", "user:EV1", {"session_id": "b", "station_id": "ALPHA-S1",
@@ -156,20 +158,37 @@ def test_low_credit_user_cannot_start(market):
     market.next_block(36)
     market.apply("settle_charging", "node:A1", {"session_id": "b", "meter_start_wh": 0,
                                                 "meter_stop_wh": 359_000})
-    assert market.state.accounts["user:EV1"] < 0
-    assert market.state.credit["EV1"] == Credit(0, 2)  # R_v = 0: still admitted
-    market.apply("start_charging", "user:EV1", {"session_id": "c", "station_id": "ALPHA-S1",
-                                                "pile": 0, "price_id": "PEAK"})
-    market.next_block()
-    market.apply("settle_charging", "node:A1", {"session_id": "c", "meter_start_wh": 0,
-                                                "meter_stop_wh": 1})
-    assert market.state.credit["EV1"] == Credit(-1, 3)
+    debt = -market.state.accounts["user:EV1"]
+    assert debt == 359 * 201 - (50_000 - 12_060)
+    assert market.state.credit["EV1"] == Credit(0, 2, unpaid=1)
     before = market.state
     with pytest.raises(ChargeChainError) as caught:
-        market.apply("start_charging", "user:EV1", {"session_id": "d", "station_id": "ALPHA-S1",
+        market.apply("start_charging", "user:EV1", {"session_id": "c", "station_id": "ALPHA-S1",
                                                     "pile": 0, "price_id": "PEAK"})
-    assert caught.value.code == "E_INSUFFICIENT_CREDIT"
+    assert (caught.value.code, caught.value.field) == ("E_INSUFFICIENT_FUNDS", "balance_fen")
     assert market.state is before
+    market.apply("top_up", "operator:ALPHA", {"ev_id": "EV1", "amount_fen": debt - 1})
+    assert market.state.credit["EV1"] == Credit(0, 2, unpaid=1)  # still in debt by 1 fen
+    market.apply("top_up", "operator:ALPHA", {"ev_id": "EV1", "amount_fen": 1_001})
+    assert market.state.credit["EV1"] == Credit(1, 3, unpaid=0, repaid=1)
+    market.apply("start_charging", "user:EV1", {"session_id": "c", "station_id": "ALPHA-S1",
+                                                "pile": 0, "price_id": "PEAK"})
+
+
+def test_low_credit_user_cannot_start():
+    """With R_v,min = 1/2, a user whose credit is 1/3 is refused even with money (formula 2)."""
+    world = World(Params(block_interval_s=600, credit_min=Fraction(1, 2)))
+    world.setup_market()
+    world.state = evolve(world.state, credit=world.state.credit.set("EV1", Credit(1, 3)))
+    before = world.state
+    with pytest.raises(ChargeChainError) as caught:
+        world.apply("start_charging", "user:EV1", {"session_id": "d", "station_id": "ALPHA-S1",
+                                                   "pile": 0, "price_id": "PEAK"})
+    assert caught.value.code == "E_INSUFFICIENT_CREDIT"
+    assert world.state is before
+    world.state = evolve(world.state, credit=world.state.credit.set("EV1", Credit(1, 2)))
+    world.apply("start_charging", "user:EV1", {"session_id": "d", "station_id": "ALPHA-S1",
+                                               "pile": 0, "price_id": "PEAK"})
 
 
 def test_rating_updates_the_station_through_the_ledger(market):
@@ -180,8 +199,12 @@ def test_rating_updates_the_station_through_the_ledger(market):
     market.apply("settle_charging", "node:B1", {"session_id": "r", "meter_start_wh": 0,
                                                 "meter_stop_wh": 100})
     state = market.state
-    m = endorsement_experience(state.endorsements["B1"], state.ledger_updates, Fraction(1, 2))
-    expected = update_evaluation(Evaluation(), 5, state.credit["EV2"].value, m, state.params)
+    m = endorsement_experience(state.endorsements["B1"].endorsed, state.endorsements["B1"].owed,
+                               Fraction(1, 2))
+    assert m == Fraction(1, 2)  # B1 settled the one session it owed
+    # 0.1 kWh: 14 + 6 fen, commission 0 fen: the rating weighs 14/1000 of a full one (IR-REP-2)
+    weight = state.credit["EV2"].value * Fraction(14, 1000)
+    expected = update_evaluation(Evaluation(), 5, weight, m, state.params)
     market.apply("rate_station", "user:EV2", {"session_id": "r", "rating": 5})
     assert market.state.evaluations["BETA-S1"] == expected
     assert expected.r_micro > 0

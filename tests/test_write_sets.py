@@ -23,6 +23,8 @@ from refimpl.ledger.worldstate import entries_as_dict, state_root
 
 STATIONS = {"ALPHA": ("ALPHA-S1", "A1"), "BETA": ("BETA-S1", "B1"), "GAMMA": ("GAMMA-S1", "G1")}
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: the previous block hash the test blocks build on (any 32 bytes)
+PREV = bytes(range(32))
 
 
 def brute_force_changes(before, after) -> dict:
@@ -52,7 +54,7 @@ def two_user_block(world: World, org_a: str, org_b: str, *, rate: bool = False):
                         {"session_id": "b", "power_w": 7_000, "duration_s": 300},
                         nonce=world.state.nonces.get(f"node:{second_node}", 0) + nonce_shift))
     return execute_block(world.state, world.height + 1, world.state.time + 600, txs,
-                         check_signatures=False)
+                         prev_hash=PREV, check_signatures=False)
 
 
 @pytest.mark.parametrize(("org_a", "org_b"), [("ALPHA", "BETA"), ("BETA", "GAMMA"),
@@ -89,11 +91,14 @@ def test_a_settlement_writes_these_keys(market):
     writes = run.tx_writes[0]
     assert sorted(writes) == [
         "accounts/operator:ALPHA", "accounts/platform:ALPHA", "accounts/supplier:GRID|ALPHA",
-        "accounts/user:EV1", "busy_piles/ALPHA-S1|0", "credit/EV1", "endorsements/A1",
-        "last_settled/EV1", "nonces/node:A1", "sessions/a", "settled/a"]
+        "accounts/user:EV1", "busy_piles/ALPHA-S1|0", "charging/EV1", "credit/EV1",
+        "endorsements/A1", "last_settled/EV1", "nonces/node:A1", "sessions/a", "settled/a"]
     assert writes["sessions/a"] is None and writes["busy_piles/ALPHA-S1|0"] is None
+    assert writes["charging/EV1"] is None
     assert writes["last_settled/EV1"] == b'"a"'
-    assert run.writes["meta/ledger_updates"] is not None  # the block, not a transaction
+    # the block, not a transaction: its previous hash and the proposer's reward from the pool
+    assert run.writes["meta/prev_hash"] == b'"' + PREV.hex().encode() + b'"'
+    assert "accounts/pool" in run.writes and any(k.startswith("accounts/reward:") for k in run.writes)
 
 
 ACTIONS = st.lists(st.tuples(st.sampled_from(["top_up", "start", "settle", "rate", "tariff"]),
@@ -133,8 +138,9 @@ def test_write_sets_and_roots_match_brute_force(blocks):
     for actions in blocks:
         candidates = [_action(world, *action) for action in actions]
         run, included, _ = execute_block(tip_state, tip_state.height + 1, tip_state.time + 600,
-                                         candidates, check_signatures=False, skip_invalid=True)
-        state = begin_block(tip_state, tip_state.height + 1, tip_state.time + 600)
+                                         candidates, prev_hash=PREV, check_signatures=False,
+                                         skip_invalid=True)
+        state = begin_block(tip_state, tip_state.height + 1, tip_state.time + 600, PREV)
         for tx, writes in zip(included, run.tx_writes):
             after = apply_transaction(state, tx, check_signature=False)
             assert writes == brute_force_changes(state, after)
@@ -149,7 +155,7 @@ _OTHER_KIND = st.sampled_from(["settle", "start", "rate", "top_up"])
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(orgs=st.permutations(list(STATIONS)), kind_a=_OTHER_KIND, kind_b=_OTHER_KIND,
-       wh_a=st.integers(0, 1_000), wh_b=st.integers(0, 1_000), rating=st.integers(1, 5))
+       wh_a=st.integers(4, 1_000), wh_b=st.integers(4, 1_000), rating=st.integers(1, 5))
 def test_different_users_at_different_operators_never_share_a_key(orgs, kind_a, kind_b, wh_a,
                                                                   wh_b, rating):
     """Property (IR-STATE-3): EV1 at one operator's station and EV2 at another's — starts,
@@ -186,6 +192,7 @@ def test_different_users_at_different_operators_never_share_a_key(orgs, kind_a, 
             txs.append(world.tx("top_up", f"operator:{home}", {"ev_id": ev, "amount_fen": wh + 1}))
     assert txs[0].author != txs[1].author
     run, included, rejected = execute_block(world.state, world.height + 1,
-                                            world.state.time + 600, txs, check_signatures=False)
+                                            world.state.time + 600, txs, prev_hash=PREV,
+                                            check_signatures=False)
     assert not rejected and len(included) == 2
     assert conflicting_pairs(run.tx_writes) == []

@@ -130,10 +130,12 @@ def _run(state: State, tx: Transaction, check_signature: bool) -> tuple[State, d
 
 def execute_block(
     parent: State, height: int, time: int, transactions: Iterable[Transaction], *,
-    check_signatures: bool = True, skip_invalid: bool = False,
+    prev_hash: bytes, view: int = 0, check_signatures: bool = True, skip_invalid: bool = False,
 ) -> tuple[Execution, tuple[Transaction, ...], list[tuple[Transaction, ChargeChainError]]]:
-    """Run ``transactions`` as block ``height``; invalid ones are skipped or reject the block."""
-    state = begin_block(parent, height, time)
+    """Run ``transactions`` as block ``height`` of ``view`` on the block ``prev_hash``; invalid
+    ones are skipped or reject the block; the proposer's company is paid its reward at the end."""
+    proposer_org, _ = scheduled_proposer(parent, height, view)
+    state = begin_block(parent, height, time, prev_hash)
     included, rejected, receipts, tx_writes = [], [], [], []
     for index, tx in enumerate(transactions):
         try:
@@ -150,7 +152,7 @@ def execute_block(
         included.append(tx)
         tx_writes.append(writes)
         receipts.append(make_receipt(tx_id(tx), writes))
-    state = end_block(state, len(included))
+    state = end_block(state, proposer_org)
     writes = state_changes(parent, state)
     # the block's writes are the tree's changes only when the parent is the tree's own state
     own_tree = parent.root_memo is not None and parent.root_memo is state.commitment
@@ -167,8 +169,9 @@ def build_block(
     height = tip.header.height + 1
     time = tip.header.time + tip.state.params.block_interval_s
     org_id, node_id = scheduled_proposer(tip.state, height, view)
-    run, included, rejected = execute_block(tip.state, height, time, candidates,
-                                            check_signatures=check_signatures, skip_invalid=True)
+    run, included, rejected = execute_block(tip.state, height, time, candidates, prev_hash=tip.hash,
+                                            view=view, check_signatures=check_signatures,
+                                            skip_invalid=True)
     header = BlockHeader(tip.state.chain_id, height, view, time, tip.hash, org_id, node_id,
                          len(included), tx_root(included), receipts_root(run.receipts),
                          state_root(run.state))
@@ -219,6 +222,7 @@ def check_block(tip: Tip, block: Block, *, check_signatures: bool = True) -> Tip
         raise _mismatch("E_BLOCK_SIGNATURE", height, "signature", f"signature of {node_id}",
                         block.signature.hex()[:16] + "...")
     run, _, _ = execute_block(tip.state, height, header.time, block.transactions,
+                              prev_hash=tip.hash, view=header.view,
                               check_signatures=check_signatures)
     root = state_root(run.state)
     if root != header.state_root:

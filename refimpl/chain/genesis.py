@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from fractions import Fraction
 from typing import Any
 
 import attrs
 
-from refimpl.contracts import fields
+from refimpl.ledger import fields
 from refimpl.contracts.registry import add_operator
 from refimpl.crypto.sm2 import sm2_decode_point
 from refimpl.encoding import fraction_from_str, to_plain
 from refimpl.errors import ChargeChainError
+from refimpl.ledger.decode import decode_plain
+from refimpl.ledger.params import validate_params
 from refimpl.ledger.records import Params
 from refimpl.ledger.state import State
 from refimpl.ledger.worldstate import seal
@@ -39,25 +40,6 @@ class GenesisConfig:
     params: Params
     admin_key: bytes
     members: tuple[Member, ...]
-
-
-def validate_params(params: Params) -> None:
-    """Every parameter lies in its admitted range (E_PARAMETER names the first that does not)."""
-    checks = [
-        ("block_interval_s", params.block_interval_s >= 1, ">= 1"),
-        ("commission_bp", 0 <= params.commission_bp <= 10_000, "0..10000"),
-        ("credit_min", -1 <= params.credit_min <= 1, "-1..1"),
-        ("beta", 0 <= params.beta <= 1, "0..1"),
-        ("alpha", params.alpha >= 1, ">= 1"),
-        ("sigma", params.sigma > 0, "> 0"),
-        ("evaluation_max", params.evaluation_max >= 1, ">= 1"),
-        ("rating_max", params.rating_max >= 1, ">= 1"),
-        ("utc_offset_minutes", -720 <= params.utc_offset_minutes <= 840, "-720..840"),
-    ]
-    for name, ok, expected in checks:
-        if not ok:
-            raise ChargeChainError("E_PARAMETER", "parameter out of range", field=name,
-                                   expected=expected, received=str(getattr(params, name)))
 
 
 def _check_identifiers(config: GenesisConfig) -> None:
@@ -109,18 +91,8 @@ def genesis_state(config: GenesisConfig) -> State:
 
 
 def _params_from_plain(plain: Mapping[str, Any]) -> Params:
-    """Params from plain data (ratios as 'n/d' strings)."""
-    values = {}
-    for f in attrs.fields(Params):
-        if f.name not in plain:
-            raise ChargeChainError("E_DECODING", "parameter missing", field=f"params.{f.name}")
-        raw = plain[f.name]
-        values[f.name] = (fraction_from_str(raw, f"params.{f.name}")
-                          if f.type in (Fraction, "Fraction") else raw)
-        if f.type in (int, "int") and (not isinstance(raw, int) or isinstance(raw, bool)):
-            raise ChargeChainError("E_DECODING", "parameter must be an integer",
-                                   field=f"params.{f.name}", received=raw)
-    return Params(**values)
+    """Params from plain data (ratios as 'n/d' strings), every field present."""
+    return decode_plain(plain, Params, "params")
 
 
 def config_from_plain(plain: Mapping[str, Any]) -> GenesisConfig:

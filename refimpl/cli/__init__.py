@@ -245,6 +245,9 @@ def _register_optional_commands() -> None:
 
     for command in COMMANDS:
         main.add_command(command)
+    from refimpl.cli.figures_command import figures
+
+    main.add_command(figures)
     try:
         from refimpl.cli.spec import spec
     except ImportError:  # pragma: no cover - the spec group is part of the package

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import attrs
 
+from refimpl.ledger import fields
 from refimpl.ledger.transaction import Transaction
-from refimpl.contracts import fields
-from refimpl.contracts.credit import credit_award, may_start_charging, record_award
-from refimpl.contracts.evaluation import endorsement_experience, update_evaluation
+from refimpl.ledger import fields
+from refimpl.contracts.credit import credit_award, earns_award, may_start_charging, record_award
+from refimpl.contracts.evaluation import endorsement_experience, session_weight, update_evaluation
 from refimpl.contracts.registry import MAX_PILE_POWER_W
 from refimpl.contracts.money import (
     energy_ws_from_meter,
@@ -16,14 +17,25 @@ from refimpl.contracts.money import (
     settlement_transfers,
 )
 from refimpl.errors import ChargeChainError
+from refimpl.incentives import amounts as bean_amounts
+from refimpl.incentives.beans import MAX_BEANS, bean_rules, beans_held, headroom, issue_beans, redeem_beans
+from refimpl.incentives.policy import electricity_price
 from refimpl.ledger.accounts import apply_transfers
-from refimpl.ledger.records import SESSION_OPEN, SESSION_SETTLED, Credit, Evaluation, Session
+from refimpl.ledger.records import (
+    SESSION_OPEN,
+    SESSION_SETTLED,
+    Credit,
+    Endorsement,
+    Evaluation,
+    Session,
+)
 from refimpl.ledger.state import (
     State,
     account_of_operator,
     account_of_user,
     pile_key,
     platform_income_account,
+    reward_reserve_account,
     supplier_income_account,
     tariff_key,
 )
@@ -50,10 +62,41 @@ def _session(state: State, session_id: str) -> Session:
     return session
 
 
+def _bean_allowance(body, station_org: str) -> int:
+    """The beans the user allows a settlement to redeem; only the station's operator's count."""
+    if "bean_issuer" not in body and "max_beans" not in body:
+        return 0
+    issuer = fields.text(body, "bean_issuer")
+    allowance = fields.integer(body, "max_beans", 0, MAX_BEANS)
+    if issuer != station_org:
+        raise ChargeChainError("E_BEAN_ISSUER", "beans are redeemable only at their issuer's "
+                               "piles", field="bean_issuer", expected=station_org, received=issuer)
+    return allowance
+
+
+def _check_may_start(state: State, ev_id: str) -> None:
+    """One open session per user, credit at or above R_v,min, the minimum balance (IR-REP-4)."""
+    if ev_id in state.charging:
+        raise ChargeChainError("E_SESSION_STATE", "the user already has an open session",
+                               field="ev_id", expected="no open session",
+                               received=state.charging[ev_id])
+    credit = state.credit.get(ev_id, Credit())
+    if not may_start_charging(credit, state.params):
+        raise ChargeChainError("E_INSUFFICIENT_CREDIT", "user credit below the threshold",
+                               field="R_v", expected=f">= {state.params.credit_min}",
+                               received=str(credit.value))
+    balance = state.accounts.get(account_of_user(ev_id), 0)
+    if balance < state.params.min_start_balance_fen:
+        raise ChargeChainError("E_INSUFFICIENT_FUNDS", "the wallet is below the minimum balance "
+                               "a charge needs", field="balance_fen",
+                               expected=f">= {state.params.min_start_balance_fen}", received=balance)
+
+
 def process_start_charging(state: State, tx: Transaction) -> State:
     """The user opens a session on a free pile at a PriceID of the station's operator."""
     body = tx.body
-    fields.require_keys(body, {"session_id", "station_id", "pile", "price_id"})
+    fields.require_keys(body, {"session_id", "station_id", "pile", "price_id"},
+                        {"bean_issuer", "max_beans"})
     session_id = fields.text(body, "session_id")
     station_id = fields.text(body, "station_id")
     pile = fields.integer(body, "pile", 0, 10_000)
@@ -62,11 +105,7 @@ def process_start_charging(state: State, tx: Transaction) -> State:
     if session_id in state.sessions or session_id in state.settled:
         raise ChargeChainError("E_DUPLICATE", "session id already used", field="session_id",
                                received=session_id)
-    credit = state.credit.get(ev_id, Credit())
-    if not may_start_charging(credit, state.params):
-        raise ChargeChainError("E_INSUFFICIENT_CREDIT", "user credit below the threshold",
-                               field="R_v", expected=f">= {state.params.credit_min}",
-                               received=str(credit.value))
+    _check_may_start(state, ev_id)
     station = state.stations.get(station_id)
     if station is None:
         raise ChargeChainError("E_UNKNOWN_STATION", "no such station", field="station_id",
@@ -83,13 +122,18 @@ def process_start_charging(state: State, tx: Transaction) -> State:
     session = Session(
         session_id=session_id, ev_id=ev_id, station_id=station_id, pile=pile, price_id=price_id,
         status=SESSION_OPEN, start_height=state.height, start_time=state.time,
-        electricity_fen_per_kwh=tariff.electricity_fen_per_kwh,
+        electricity_fen_per_kwh=electricity_price(state.params, tariff),
         service_fen_per_kwh=tariff.service_fen_per_kwh,
+        max_beans=_bean_allowance(body, station.org_id),
     )
+    owed = state.endorsements.get(station.node_id, Endorsement())
     return attrs.evolve(
         state,
         sessions=state.sessions.set(session_id, session),
         busy_piles=state.busy_piles.set(pile_key(station_id, pile), session_id),
+        charging=state.charging.set(ev_id, session_id),
+        endorsements=state.endorsements.set(station.node_id,
+                                            attrs.evolve(owed, owed=owed.owed + 1)),
     )
 
 
@@ -127,12 +171,32 @@ def _retire_previous(state: State, ev_id: str):
     return state.settled if previous is None else state.settled.remove(previous)
 
 
+def _pay(state: State, session: Session, station, amounts, beans: int) -> State:
+    """Move the money of a settlement; ``beans`` of the user's are redeemed (IR-BEAN-2)."""
+    payer = account_of_user(session.ev_id)
+    transfers = settlement_transfers(
+        amounts, beans, payer, reward_reserve_account(station.org_id),
+        supplier_income_account(station.supplier_id, station.org_id),
+        account_of_operator(station.org_id), platform_income_account(station.org_id))
+    paid = attrs.evolve(state, accounts=apply_transfers(state.accounts, transfers))
+    return redeem_beans(paid, station.org_id, session.ev_id, beans)
+
+
+def _credit_after(state: State, ev_id: str, payment_fen: int) -> Credit:
+    """The user's credit after paying: an award only for a paid service (IR-REP-1)."""
+    credit = state.credit.get(ev_id, Credit())
+    if not earns_award(payment_fen):
+        return credit
+    return record_award(credit, credit_award(state.accounts[account_of_user(ev_id)]))
+
+
 def process_settle_charging(state: State, tx: Transaction) -> State:
     """Algorithm 2: the station's node settles the session; the user pays F, credit is updated.
 
-    The session leaves the open sessions and becomes the user's latest settled session (its
-    bill); money goes to per-operator income accounts, so settlements at different
-    operators' stations write no common key (IR-STATE-3).
+    Beans the user allowed pay part of the electricity charge; the operator's rebate comes
+    back in beans. The session leaves the open sessions and becomes the user's latest settled
+    session (its bill); money goes to per-operator income accounts, so settlements at
+    different operators' stations write no common key (IR-STATE-3).
     """
     session_id = fields.text(tx.body, "session_id")
     session = _session(state, session_id)
@@ -148,29 +212,30 @@ def process_settle_charging(state: State, tx: Transaction) -> State:
     energy = _metered_energy_ws(tx.body, station.piles[session.pile].power_w, elapsed)
     amounts = settlement_amounts(session.electricity_fen_per_kwh, session.service_fen_per_kwh,
                                  energy, state.params.commission_bp)
-    payer = account_of_user(session.ev_id)
-    accounts = apply_transfers(
-        state.accounts,
-        settlement_transfers(amounts, payer,
-                             supplier_income_account(station.supplier_id, station.org_id),
-                             account_of_operator(station.org_id),
-                             platform_income_account(station.org_id)),
-    )
-    credit = record_award(state.credit.get(session.ev_id, Credit()), credit_award(accounts[payer]))
+    ev_id, org_id = session.ev_id, station.org_id
+    beans = bean_amounts.beans_redeemable(session.max_beans, beans_held(state, ev_id, org_id),
+                                          amounts.electricity)
+    after = _pay(state, session, station, amounts, beans)
+    rebate = bean_amounts.rebate_beans(amounts.total - beans, bean_rules(after, org_id).rebate_bp,
+                                       headroom(after, org_id))
+    after = issue_beans(after, org_id, {ev_id: rebate})
     settled = attrs.evolve(
         session, status=SESSION_SETTLED, settle_height=state.height, settle_time=state.time,
         energy_ws=energy, electricity_fen=amounts.electricity, service_fen=amounts.service,
-        commission_fen=amounts.commission, endorsed_by=node_id,
+        commission_fen=amounts.commission, endorsed_by=node_id, beans_redeemed=beans,
+        rebate_beans=rebate,
     )
+    endorsement = state.endorsements.get(node_id, Endorsement())
     return attrs.evolve(
-        state,
-        accounts=accounts,
-        credit=state.credit.set(session.ev_id, credit),
+        after,
+        credit=state.credit.set(ev_id, _credit_after(after, ev_id, amounts.total)),
         sessions=state.sessions.remove(session_id),
-        settled=_retire_previous(state, session.ev_id).set(session_id, settled),
-        last_settled=state.last_settled.set(session.ev_id, session_id),
+        settled=_retire_previous(state, ev_id).set(session_id, settled),
+        last_settled=state.last_settled.set(ev_id, session_id),
         busy_piles=state.busy_piles.remove(pile_key(session.station_id, session.pile)),
-        endorsements=state.endorsements.set(node_id, state.endorsements.get(node_id, 0) + 1),
+        charging=state.charging.remove(ev_id),
+        endorsements=state.endorsements.set(
+            node_id, attrs.evolve(endorsement, endorsed=endorsement.endorsed + 1)),
     )
 
 
@@ -192,12 +257,17 @@ def process_rate_station(state: State, tx: Transaction) -> State:
     if session.rating:
         raise ChargeChainError("E_RATING", "the session was already rated", field="rating",
                                received=session.rating)
+    payment = session.electricity_fen + session.service_fen
+    if not earns_award(payment):
+        raise ChargeChainError("E_RATING", "only a paid service can be rated (IR-REP-1)",
+                               field="payment_fen", expected="> 0", received=payment)
     station = state.stations[session.station_id]
-    m = endorsement_experience(state.endorsements.get(station.node_id, 0), state.ledger_updates,
-                               state.params.beta)
-    r_v = state.credit.get(session.ev_id, Credit()).value
+    endorsement = state.endorsements.get(station.node_id, Endorsement())
+    m = endorsement_experience(endorsement.endorsed, endorsement.owed, state.params.beta)
+    weight = session_weight(state.credit.get(session.ev_id, Credit()).value,
+                            session.electricity_fen + session.commission_fen, state.params)
     evaluation = update_evaluation(state.evaluations.get(station.station_id, Evaluation()),
-                                   rating, r_v, m, state.params)
+                                   rating, weight, m, state.params)
     return attrs.evolve(
         state,
         evaluations=state.evaluations.set(station.station_id, evaluation),

@@ -6,7 +6,8 @@ from fractions import Fraction
 
 from refimpl.ledger.records import Credit, Params
 
-__all__ = ["credit_award", "record_award", "credit_value", "may_start_charging"]
+__all__ = ["credit_award", "earns_award", "record_award", "record_repayment", "credit_value",
+           "may_start_charging"]
 
 #: The balance threshold of Algorithm 2: a payment that leaves the wallet below it costs a point.
 BALANCE_THRESHOLD_FEN = 0
@@ -17,9 +18,22 @@ def credit_award(balance_after_fen: int) -> int:
     return 1 if balance_after_fen >= BALANCE_THRESHOLD_FEN else -1
 
 
+def earns_award(payment_fen: int) -> bool:
+    """Only a paid service moves credit: a settlement of zero payment earns no award (IR-REP-1)."""
+    return payment_fen > 0
+
+
 def record_award(credit: Credit, award: int) -> Credit:
-    """The credit terms after one more settled transaction with award C_vj."""
-    return Credit(credit.award_sum + award, credit.count + 1)
+    """The credit terms after one more settled transaction with award C_vj (a -1 stays unpaid)."""
+    return Credit(credit.award_sum + award, credit.count + 1,
+                  credit.unpaid + (1 if award < 0 else 0), credit.repaid)
+
+
+def record_repayment(credit: Credit) -> Credit:
+    """A debt paid back: each unpaid -1 is matched by a +1 award (IR-REP-4: 004's "correct
+    payment of the previous charging service")."""
+    return Credit(credit.award_sum + credit.unpaid, credit.count + credit.unpaid, 0,
+                  credit.repaid + credit.unpaid)
 
 
 def credit_value(credit: Credit) -> Fraction:

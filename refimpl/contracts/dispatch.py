@@ -12,6 +12,7 @@ import attrs
 
 from refimpl.ledger.transaction import Transaction, signing_bytes
 from refimpl.contracts import charging, registry
+from refimpl.incentives import beans, governance, pool
 from refimpl.crypto import sm2_verify
 from refimpl.errors import ChargeChainError
 from refimpl.ledger.state import ADMIN, State
@@ -56,7 +57,21 @@ TX_KINDS: dict[str, TxKind] = {
     "settle_charging": TxKind("node", charging.process_settle_charging,
                               "the station's node settles a session (Algorithm 2)"),
     "rate_station": TxKind("user", charging.process_rate_station,
-                           "a user rates a settled session (Algorithm 1)"),
+                           "a user rates a paid, settled session (Algorithm 1)"),
+    "add_to_pool": TxKind("operator", pool.process_add_to_pool,
+                          "a member adds money to the pool that pays block rewards (000)"),
+    "withdraw_reward": TxKind("operator", pool.process_withdraw_reward,
+                              "a member takes reward money that backs no bean"),
+    "set_bean_rules": TxKind("operator", beans.process_set_bean_rules,
+                             "an operator sets its bean rebate and sale price"),
+    "buy_beans": TxKind("user", beans.process_buy_beans,
+                        "a user buys an operator's electric beans from the wallet"),
+    "send_red_envelope": TxKind("operator", beans.process_send_red_envelope,
+                                "an operator sends beans to a set of users"),
+    "propose": TxKind("operator", governance.process_propose,
+                      "a member proposes new parameters or a pool spend"),
+    "approve": TxKind("operator", governance.process_approve,
+                      "a member approves a proposal; 2/3 of the members enact it"),
 }
 
 
@@ -122,11 +137,11 @@ def apply_transaction(state: State, tx: Transaction, *, check_signature: bool = 
     return attrs.evolve(after, nonces=after.nonces.set(tx.author, tx.nonce + 1))
 
 
-def begin_block(state: State, height: int, time: int) -> State:
-    """The state as a block at ``height`` and ``time`` starts executing."""
-    return attrs.evolve(state, height=height, time=time)
+def begin_block(state: State, height: int, time: int, prev_hash: bytes) -> State:
+    """The state as a block at ``height`` and ``time``, on the block ``prev_hash``, starts."""
+    return attrs.evolve(state, height=height, time=time, prev_hash=prev_hash)
 
 
-def end_block(state: State, tx_count: int) -> State:
-    """The state once a block of ``tx_count`` transactions ends: L of formula (1) grows by it."""
-    return attrs.evolve(state, ledger_updates=state.ledger_updates + tx_count)
+def end_block(state: State, proposer_org: str) -> State:
+    """The state once a block ends: the pool pays the proposing company its reward (000 step 4)."""
+    return pool.pay_block_reward(state, proposer_org)

@@ -19,6 +19,10 @@ __all__ = [
     "damping",
     "expected_score",
     "rating_weight",
+    "cost_weight",
+    "session_weight",
+    "max_step_micro_per_fen",
+    "attack_cost_bound_fen",
     "evaluation_delta",
     "update_evaluation",
 ]
@@ -26,11 +30,12 @@ __all__ = [
 MICRO = 1_000_000
 
 
-def endorsement_experience(endorsed: int, ledger_updates: int, beta: Fraction) -> Fraction:
-    """M = beta * l_cs,n / L_n (formula 1), l capped at L so M <= beta; 0 while L = 0 (IR-STATE-4)."""
-    if ledger_updates <= 0:
+def endorsement_experience(endorsed: int, owed: int, beta: Fraction) -> Fraction:
+    """M = beta * l / L (formula 1): l sessions the node settled of the L opened at its
+    stations, l capped at L so M <= beta; 0 while L = 0 (IR-EVAL-4)."""
+    if owed <= 0:
         return Fraction(0)
-    return beta * Fraction(min(endorsed, ledger_updates), ledger_updates)
+    return beta * Fraction(min(endorsed, owed), owed)
 
 
 def damping(r: Fraction, params: Params) -> Fraction:
@@ -46,6 +51,32 @@ def expected_score(r: Fraction, params: Params) -> Fraction:
 def rating_weight(r_v: Fraction) -> Fraction:
     """The rater's weight R_v, with a negative credit counting as 0 (IR-EVAL-3)."""
     return max(r_v, Fraction(0))
+
+
+def cost_weight(cost_fen: int, full_weight_fen: int) -> Fraction:
+    """How much of a full rating a session's paid cost buys: min(1, cost / full weight) (IR-REP-2)."""
+    return min(Fraction(1), Fraction(max(cost_fen, 0), full_weight_fen))
+
+
+def session_weight(r_v: Fraction, cost_fen: int, params: Params) -> Fraction:
+    """The weight of a rating: the rater's credit times what the rated session cost (IR-REP-2)."""
+    return rating_weight(r_v) * cost_weight(cost_fen, params.rating_full_weight_fen)
+
+
+def max_step_micro_per_fen(params: Params) -> Fraction:
+    """The most one fen of paid cost can move R_cs, in millionths: K + 1/2 (IR-REP-3).
+
+    One rating moves R_cs by at most (1 + beta)/alpha * min(1, c / F) points (Phi <= 1,
+    R_v <= 1, |W/5 - E| <= 1), so K = 10**6 (1 + beta) / (alpha F) per fen; rounding adds at
+    most half a millionth per rating, and a rating that moves R_cs at all cost at least a fen.
+    """
+    return (MICRO * (1 + params.beta) / (params.alpha * params.rating_full_weight_fen)
+            + Fraction(1, 2))
+
+
+def attack_cost_bound_fen(delta_micro: int, params: Params) -> int:
+    """The least paid cost (fen) that ratings must have had to move R_cs by ``delta_micro``."""
+    return -(-Fraction(abs(delta_micro)) // max_step_micro_per_fen(params))
 
 
 def evaluation_delta(r: Fraction, rating: int, r_v: Fraction, m: Fraction, params: Params) -> Fraction:

@@ -87,11 +87,15 @@ def settlement_amounts(
 
 
 def settlement_transfers(
-    amounts: SettlementAmounts, payer: str, supplier: str, operator_account: str, platform: str
+    amounts: SettlementAmounts, beans: Any, payer: str, reserve: str, supplier: str,
+    operator_account: str, platform: str,
 ) -> tuple[Transfer, ...]:
-    """The three transfers of a settlement: to the supplier, the operator and the platform."""
+    """The transfers of a settlement: the supplier gets the electricity charge (``beans`` fen of
+    it from the issuer's reward reserve, the rest from the user: IR-BEAN-2), the operator its
+    share and the platform its commission."""
     return (
-        Transfer(payer, supplier, amounts.electricity),
+        Transfer(payer, supplier, amounts.electricity - beans),
+        Transfer(reserve, supplier, beans),
         Transfer(payer, operator_account, amounts.operator_share),
         Transfer(payer, platform, amounts.commission),
     )

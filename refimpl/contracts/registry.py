@@ -5,10 +5,22 @@ from __future__ import annotations
 import attrs
 
 from refimpl.ledger.transaction import Transaction
-from refimpl.contracts import fields
+from refimpl.ledger import fields
 from refimpl.errors import ChargeChainError
+from refimpl.contracts.credit import record_repayment
+from refimpl.incentives.pool import pay_into_pool
 from refimpl.ledger.accounts import mint, open_account
-from refimpl.ledger.records import PILE_TYPES, Node, Operator, Pile, Station, Supplier, Tariff, User
+from refimpl.ledger.records import (
+    PILE_TYPES,
+    Credit,
+    Node,
+    Operator,
+    Pile,
+    Station,
+    Supplier,
+    Tariff,
+    User,
+)
 from refimpl.ledger.state import (
     State,
     account_of_operator,
@@ -53,7 +65,8 @@ def _reject_duplicate(existing: object, kind: str, ident: str) -> None:
 def add_operator(
     state: State, org_id: str, english_name: str, admin_key: bytes, nodes: tuple[tuple[str, bytes], ...]
 ) -> State:
-    """A member joins with its English name, admin key and nodes (the first node is its master)."""
+    """A member joins with its English name, admin key and nodes (the first node is its master),
+    and pays its margin into the pool (000; IR-POOL-1)."""
     _reject_duplicate(state.operators.get(org_id), "org_id", org_id)
     if any(op.english_name.casefold() == english_name.casefold() for op in state.operators.values()):
         raise ChargeChainError("E_DUPLICATE", "English names must be unique (they order the "
@@ -64,12 +77,13 @@ def add_operator(
         records[node_id] = Node(node_id, org_id, key, index == 0)
     account = account_of_operator(org_id)
     operator = Operator(org_id, english_name, admin_key, account, tuple(records))
-    return attrs.evolve(
+    joined = attrs.evolve(
         state,
         operators=state.operators.set(org_id, operator),
         nodes=state.nodes.update(records),
         accounts=open_account(state.accounts, account),
     )
+    return pay_into_pool(joined, org_id, state.params.margin_fen)
 
 
 def process_register_operator(state: State, tx: Transaction) -> State:
@@ -159,7 +173,8 @@ def process_set_tariff(state: State, tx: Transaction) -> State:
 
 
 def process_top_up(state: State, tx: Transaction) -> State:
-    """The user's organisation of registration credits money it received into the wallet."""
+    """The user's organisation of registration credits money it received into the wallet; a
+    top-up that clears the wallet's debt makes good its unpaid credit awards (IR-REP-4)."""
     fields.require_keys(tx.body, {"ev_id", "amount_fen"})
     ev_id = fields.text(tx.body, "ev_id")
     amount = fields.integer(tx.body, "amount_fen", 1, MAX_TOP_UP_FEN)
@@ -170,8 +185,13 @@ def process_top_up(state: State, tx: Transaction) -> State:
         raise ChargeChainError("E_TX_AUTHOR", "only the user's organisation of registration tops "
                                "up its wallet", field="author", expected=f"operator:{user.org_id}",
                                received=tx.author)
+    wallet = account_of_user(ev_id)
+    accounts = mint(state.accounts, wallet, amount)
+    credit = state.credit.get(ev_id, Credit())
+    if credit.unpaid and accounts[wallet] >= 0:
+        state = attrs.evolve(state, credit=state.credit.set(ev_id, record_repayment(credit)))
     return attrs.evolve(
         state,
-        accounts=mint(state.accounts, account_of_user(ev_id), amount),
+        accounts=accounts,
         minted=state.minted.set(user.org_id, state.minted.get(user.org_id, 0) + amount),
     )

@@ -9,8 +9,10 @@ from typing import Any
 from refimpl.consensus.schedule import company_order, proposer
 from refimpl.ledger.records import SESSION_OPEN, SESSION_SETTLED, Session
 from refimpl.ledger.state import (
+    POOL_ACCOUNT,
     State,
     account_of_operator,
+    reward_reserve_account,
     pile_key,
     platform_income_account,
     supplier_income_account,
@@ -25,6 +27,8 @@ __all__ = [
     "evaluations_in_range",
     "busy_piles_match_open_sessions",
     "credit_counts_match_settlements",
+    "pool_matches_margins_and_rewards",
+    "beans_are_backed",
     "latest_settled_are_known",
     "proposers_follow_schedule",
     "check_invariants",
@@ -32,7 +36,7 @@ __all__ = [
 
 
 def money_is_conserved(state: State) -> bool:
-    """The sum of all balances equals the money that entered through top-ups."""
+    """The sum of all balances equals the money that entered: top-ups and margins (IR-MONEY-1)."""
     return total_balance(state) == total_minted(state)
 
 
@@ -46,15 +50,43 @@ def settlements_add_up(settled: Iterable[Session]) -> bool:
 
 
 def revenue_matches_settlements(state: State, settled: Iterable[Session]) -> bool:
-    """Suppliers, operators and the platform hold exactly what the settled sessions paid them."""
+    """Suppliers, operators, the platform and reward reserves hold exactly what settlements,
+    rewards, bean sales, withdrawals and pool grants gave them."""
     expected: Counter[str] = Counter()
+    for org_id, book in state.members.items():
+        expected[reward_reserve_account(org_id)] += (book.rewarded_fen + book.sales_fen
+                                                     - book.withdrawn_fen)
+        expected[account_of_operator(org_id)] += book.withdrawn_fen + book.granted_fen
     for s in settled:
         station = state.stations[s.station_id]
         expected[supplier_income_account(station.supplier_id, station.org_id)] += s.electricity_fen
         expected[account_of_operator(station.org_id)] += s.service_fen - s.commission_fen
         expected[platform_income_account(station.org_id)] += s.commission_fen
+        expected[reward_reserve_account(station.org_id)] -= s.beans_redeemed
+    expected[POOL_ACCOUNT] = state.accounts.get(POOL_ACCOUNT, 0)  # checked by the pool invariant
     accounts = {a for a in state.accounts if not a.startswith("user:")} | set(expected)
     return all(state.accounts.get(account, 0) == expected[account] for account in accounts)
+
+
+def pool_matches_margins_and_rewards(state: State) -> bool:
+    """The pool holds the margins paid, less the rewards and grants it paid; never negative."""
+    books = state.members.values()
+    pool = state.accounts.get(POOL_ACCOUNT, 0)
+    return pool >= 0 and pool == sum(b.margin_fen - b.rewarded_fen - b.granted_fen for b in books)
+
+
+def beans_are_backed(state: State) -> bool:
+    """Per issuer: 0 <= outstanding = the users' beans <= its reward reserve (IR-BEAN-1)."""
+    held: Counter[str] = Counter()
+    for key, count in state.beans.items():
+        if count < 0:
+            return False
+        held[key.split("|", 1)[1]] += count
+    for org_id, book in state.members.items():
+        reserve = state.accounts.get(reward_reserve_account(org_id), 0)
+        if not 0 <= book.outstanding == held[org_id] <= reserve:
+            return False
+    return set(held) <= set(state.members)
 
 
 def evaluations_in_range(state: State) -> bool:
@@ -71,10 +103,11 @@ def busy_piles_match_open_sessions(state: State) -> bool:
 
 
 def credit_counts_match_settlements(state: State, settled: Iterable[Session]) -> bool:
-    """J in R_v (formula 2) counts the user's settled sessions; |sum of awards| <= J."""
-    counts = Counter(s.ev_id for s in settled)
-    return all(c.count == counts[ev] and abs(c.award_sum) <= c.count
-               for ev, c in state.credit.items()) and set(counts) <= set(state.credit)
+    """J in R_v (formula 2) counts the user's paid settlements and repaid awards; |sum| <= J."""
+    counts = Counter(s.ev_id for s in settled if s.electricity_fen + s.service_fen > 0)
+    return all(c.count == counts[ev] + c.repaid and abs(c.award_sum) <= c.count
+               and 0 <= c.unpaid <= c.count for ev, c in state.credit.items()) and (
+        set(counts) <= set(state.credit))
 
 
 def latest_settled_are_known(state: State) -> bool:
@@ -102,7 +135,11 @@ def check_invariants(state: State, blocks: Sequence[Any] = (),
     blocks and indexes do); without it the checks that need history are left out.
     """
     checks = [
-        ("money conserved (sum of balances = top-ups)", money_is_conserved(state)),
+        ("money conserved (sum of balances = top-ups + margins)", money_is_conserved(state)),
+        ("pool = margins - rewards - grants, never negative",
+         pool_matches_margins_and_rewards(state)),
+        ("beans: 0 <= outstanding = users' beans <= reward reserve, per issuer",
+         beans_are_backed(state)),
         ("service evaluations within [0, D]", evaluations_in_range(state)),
         ("busy piles = open sessions", busy_piles_match_open_sessions(state)),
         ("each user's latest settled session is settled and the user's own",
@@ -112,9 +149,11 @@ def check_invariants(state: State, blocks: Sequence[Any] = (),
         checks += [
             ("settlements add up (F = electricity + service, commission within service)",
              settlements_add_up(settled)),
-            ("revenue of suppliers, operators, platform = their settled shares",
+            ("revenue of suppliers, operators, platform, reserves = their settled shares and "
+             "incentive flows",
              revenue_matches_settlements(state, settled)),
-            ("credit J = settled sessions per user", credit_counts_match_settlements(state, settled)),
+            ("credit J = paid settlements + repaid awards per user",
+             credit_counts_match_settlements(state, settled)),
         ]
     if blocks:
         checks.append(("proposers rotate round-robin in English-name order",

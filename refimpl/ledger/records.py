@@ -18,7 +18,16 @@ __all__ = [
     "Credit",
     "Evaluation",
     "Session",
+    "UniformPrice",
+    "MemberBook",
+    "BeanRules",
+    "ParamChange",
+    "Proposal",
+    "Endorsement",
     "PILE_TYPES",
+    "POLICIES",
+    "POLICY_PER_OPERATOR",
+    "POLICY_UNIFORM",
     "SESSION_OPEN",
     "SESSION_SETTLED",
 ]
@@ -26,6 +35,18 @@ __all__ = [
 PILE_TYPES = ("AC", "DC")
 SESSION_OPEN = "open"
 SESSION_SETTLED = "settled"
+#: 004: each operator sets its own electricity price; 000: one electricity price for all (IR-PRICE-1)
+POLICY_PER_OPERATOR = "per_operator"
+POLICY_UNIFORM = "uniform"
+POLICIES = (POLICY_PER_OPERATOR, POLICY_UNIFORM)
+
+
+@attrs.frozen
+class UniformPrice:
+    """The consortium's one electricity price for a price period under the uniform policy."""
+
+    price_id: str
+    electricity_fen_per_kwh: int
 
 
 @attrs.frozen
@@ -42,6 +63,22 @@ class Params:
     rating_max: int = 5
     #: the consortium's local time: a fixed offset from UTC (Asia/Shanghai, UTC+8: IR-TIME-1)
     utc_offset_minutes: int = 480
+    #: electricity pricing: ``per_operator`` (004) or ``uniform`` (000), IR-PRICE-1
+    policy: str = POLICY_PER_OPERATOR
+    #: the uniform electricity prices by PriceID (used under the uniform policy)
+    uniform_prices: tuple[UniformPrice, ...] = ()
+    #: what every member pays into the pool when it joins (IR-POOL-1)
+    margin_fen: int = 1_000_000
+    #: what the pool pays the proposing company for each block (IR-POOL-2)
+    reward_fen: int = 100
+    #: the highest charging rebate an operator may set, in basis points of the money paid
+    max_rebate_bp: int = 1_000
+    #: the lowest price an operator may sell a bean at, in basis points of a fen (IR-BEAN-3)
+    min_bean_price_bp: int = 5_000
+    #: the paid cost (electricity + commission) that gives a rating its full weight (IR-REP-2)
+    rating_full_weight_fen: int = 1_000
+    #: the wallet balance a charge needs to start (IR-REP-4)
+    min_start_balance_fen: int = 1_000
 
 
 @attrs.frozen
@@ -116,15 +153,29 @@ class Tariff:
 
 @attrs.frozen
 class Credit:
-    """The terms of formula (2): sum of credit awards C_vj (each +1/-1) and their count J."""
+    """The terms of formula (2): sum of credit awards C_vj (each +1/-1) and their count J.
+
+    ``unpaid`` counts the -1 awards not yet made good; a top-up that clears the debt records
+    one +1 award for each (``repaid`` counts them: IR-REP-4).
+    """
 
     award_sum: int = 0
     count: int = 0
+    unpaid: int = 0
+    repaid: int = 0
 
     @property
     def value(self) -> Fraction:
         """R_v = (1/J) * sum C_vj, and 0 before the first settlement (IR-CREDIT-1)."""
         return Fraction(self.award_sum, self.count) if self.count else Fraction(0)
+
+
+@attrs.frozen
+class Endorsement:
+    """Formula (1)'s counts for one node: sessions owed to it (L) and those it settled (l)."""
+
+    owed: int = 0
+    endorsed: int = 0
 
 
 @attrs.frozen
@@ -157,3 +208,68 @@ class Session:
     service_fen_per_kwh: int = 0
     endorsed_by: str = ""
     rating: int = 0
+    #: the most beans of the station's operator the user allows to be redeemed (1 bean = 1 fen)
+    max_beans: int = 0
+    #: beans redeemed at settlement (they paid that much of the electricity charge)
+    beans_redeemed: int = 0
+    #: beans of the station's operator given back as a charging rebate
+    rebate_beans: int = 0
+
+
+@attrs.frozen
+class MemberBook:
+    """A member's incentive totals: margins paid, rewards received, pool grants, bean sales,
+    withdrawals, beans issued and redeemed.
+
+    Outstanding beans = issued - redeemed; they never exceed the money in the member's reward
+    reserve, which holds rewarded + sales - redeemed - withdrawn (IR-BEAN-1).
+    """
+
+    margin_fen: int = 0
+    rewarded_fen: int = 0
+    #: pool spends paid to the member's operator account
+    granted_fen: int = 0
+    #: money users paid into the reward reserve for beans
+    sales_fen: int = 0
+    #: reward money moved to the operator account
+    withdrawn_fen: int = 0
+    beans_issued: int = 0
+    beans_redeemed: int = 0
+
+    @property
+    def outstanding(self) -> int:
+        """Beans in users' hands: issued less redeemed."""
+        return self.beans_issued - self.beans_redeemed
+
+
+@attrs.frozen
+class BeanRules:
+    """An operator's bean rules: rebate on money paid (basis points), sale price (bp of a fen)."""
+
+    rebate_bp: int = 0
+    price_bp: int = 10_000
+
+
+@attrs.frozen
+class ParamChange:
+    """One consortium parameter a proposal changes: its name and its new value as canonical JSON."""
+
+    name: str
+    value_json: str
+
+
+@attrs.frozen
+class Proposal:
+    """A governance proposal: change parameters or spend from the pool, and who approved it."""
+
+    proposal_id: str
+    proposer: str
+    action: str
+    changes: tuple[ParamChange, ...]
+    amount_fen: int
+    recipient: str
+    purpose: str
+    expires_height: int
+    approvals: tuple[str, ...]
+    status: str
+    enacted_height: int = 0

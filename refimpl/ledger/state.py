@@ -6,11 +6,15 @@ import attrs
 
 from refimpl.encoding import FrozenMap, to_plain
 from refimpl.ledger.records import (
+    BeanRules,
     Credit,
+    Endorsement,
     Evaluation,
+    MemberBook,
     Node,
     Operator,
     Params,
+    Proposal,
     Session,
     Station,
     Supplier,
@@ -21,7 +25,10 @@ from refimpl.ledger.records import (
 __all__ = [
     "State",
     "PLATFORM_ACCOUNT",
+    "POOL_ACCOUNT",
     "ADMIN",
+    "reward_reserve_account",
+    "bean_key",
     "account_of_user",
     "account_of_operator",
     "account_of_supplier",
@@ -35,7 +42,19 @@ __all__ = [
 ]
 
 PLATFORM_ACCOUNT = "platform"
+#: the consortium's pool: the members' margins, paying block rewards (000; IR-POOL-1)
+POOL_ACCOUNT = "pool"
 ADMIN = "admin"
+
+
+def reward_reserve_account(org_id: str) -> str:
+    """A member's block rewards: the money that backs its electric beans (IR-BEAN-1)."""
+    return f"reward:{org_id}"
+
+
+def bean_key(ev_id: str, org_id: str) -> str:
+    """Key of a user's beans of one issuer (beans of different issuers never mix)."""
+    return f"{ev_id}|{org_id}"
 
 
 def account_of_user(ev_id: str) -> str:
@@ -90,8 +109,10 @@ class State:
     sessions only; ``settled`` holds each user's most recent settled session by session id
     (its bill, ratable until the user's next settlement) and ``last_settled`` maps the user to
     it; older sessions live in blocks, receipts and the store's indexes (IR-STATE-2).
-    ``ledger_updates`` is L of formula (1): the transactions committed in the blocks before
-    the current one, set when a block ends (IR-STATE-4).
+    ``charging`` maps a user to its one open session. ``members`` holds each member's
+    margin, rewards and bean totals, ``beans`` each user's beans per issuer (``ev|org``),
+    ``bean_rules`` each operator's rebate and sale price, ``proposals`` the governance
+    proposals (000's incentive layer: IR-POOL-*, IR-BEAN-*, IR-GOV-1).
     """
 
     chain_id: str
@@ -109,13 +130,19 @@ class State:
     minted: FrozenMap[str, int] = FrozenMap()
     credit: FrozenMap[str, Credit] = FrozenMap()
     evaluations: FrozenMap[str, Evaluation] = FrozenMap()
-    endorsements: FrozenMap[str, int] = FrozenMap()
-    ledger_updates: int = 0
+    endorsements: FrozenMap[str, Endorsement] = FrozenMap()
     sessions: FrozenMap[str, Session] = FrozenMap()
     settled: FrozenMap[str, Session] = FrozenMap()
     last_settled: FrozenMap[str, str] = FrozenMap()
     busy_piles: FrozenMap[str, str] = FrozenMap()
+    charging: FrozenMap[str, str] = FrozenMap()
+    members: FrozenMap[str, MemberBook] = FrozenMap()
+    beans: FrozenMap[str, int] = FrozenMap()
+    bean_rules: FrozenMap[str, BeanRules] = FrozenMap()
+    proposals: FrozenMap[str, Proposal] = FrozenMap()
     nonces: FrozenMap[str, int] = FrozenMap()
+    #: the hash of the block before the one executing (seeds red envelopes: IR-BEAN-4)
+    prev_hash: bytes = b""
     #: the world-state tree of an earlier state of this lineage (not part of the state's value)
     commitment: object = attrs.field(default=None, eq=False, repr=False,
                                      metadata={"transient": True})
@@ -130,7 +157,7 @@ def total_balance(state: State) -> int:
 
 
 def total_minted(state: State) -> int:
-    """All the money that entered through top-ups, over every operator (fen)."""
+    """All the money that entered from outside (top-ups and margins), over every member (fen)."""
     return sum(state.minted.values())
 
 
