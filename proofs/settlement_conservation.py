@@ -1,9 +1,11 @@
 """Settlement conserves money: obligations over the refimpl's own settlement arithmetic.
 
 The charging contract (refimpl/contracts/charging.py, ``process_settle_charging``) moves money
-by exactly three calls: ``settlement_amounts`` -> ``settlement_transfers`` -> ``apply_transfers``.
-The obligations below call those same functions with z3 integer terms, over every input the
-contract accepts (the bounds are the refimpl's own constants).
+by exactly four calls: ``settlement_amounts`` -> ``beans_redeemable`` (the beans the user's
+allowance redeems, each paying one fen of the electricity charge from the issuer's reward
+reserve: IR-BEAN-2) -> ``settlement_transfers`` -> ``apply_transfers``. The obligations below
+call those same functions with z3 integer terms, over every input the contract accepts (the
+bounds are the refimpl's own constants).
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 import z3
-
 from chargechain_proofs.harness import Obligation, z3_floordiv
+from chargechain_proofs.incentive_conservation import moves_exactly, z3_min
+
 from refimpl.contracts.charging import MAX_DURATION_S, MAX_METER_WH
 from refimpl.contracts.money import (
     BASIS_POINTS,
@@ -23,22 +26,27 @@ from refimpl.contracts.money import (
     settlement_transfers,
 )
 from refimpl.contracts.registry import MAX_PILE_POWER_W, MAX_PRICE_FEN_PER_KWH, MAX_TOP_UP_FEN
+from refimpl.incentives.amounts import beans_redeemable
+from refimpl.incentives.beans import MAX_BEANS
 from refimpl.ledger.accounts import apply_transfers, mint
 from refimpl.ledger.state import (
     account_of_operator,
     account_of_user,
     platform_income_account,
+    reward_reserve_account,
     supplier_income_account,
 )
 
 __all__ = ["OBLIGATIONS", "accepted_settlement"]
 
 #: the accounts a settlement at operator O's station touches, named as the contract names them
-#: (per-operator income accounts: IR-STATE-3), and a bystander
+#: (per-operator income accounts: IR-STATE-3; O's reward reserve pays redeemed beans), and a
+#: bystander
 USER, SUPPLIER = account_of_user("EV"), supplier_income_account("S", "O")
 OPERATOR, PLATFORM = account_of_operator("O"), platform_income_account("O")
+RESERVE = reward_reserve_account("O")
 BYSTANDER = account_of_user("BYSTANDER")
-ACCOUNTS = (USER, SUPPLIER, OPERATOR, PLATFORM, BYSTANDER)
+ACCOUNTS = (USER, RESERVE, SUPPLIER, OPERATOR, PLATFORM, BYSTANDER)
 
 
 def _in_range(term: Any, low: int, high: int) -> Any:
@@ -47,10 +55,13 @@ def _in_range(term: Any, low: int, high: int) -> Any:
 
 
 def accepted_settlement(form: str = "meter") -> tuple[list[Any], dict[str, Any]]:
-    """Symbolic inputs the contract accepts: tariff, metered energy, commission, balances."""
+    """Symbolic inputs the contract accepts: tariff, metered energy, commission, the user's bean
+    allowance (``max_beans``, 0..MAX_BEANS) and beans of the station's operator, balances."""
     e_price, s_price, bp = z3.Ints("electricity_fen_per_kwh service_fen_per_kwh commission_bp")
+    max_beans, held = z3.Ints("max_beans beans_held")
     premises = [_in_range(e_price, 0, MAX_PRICE_FEN_PER_KWH),
-                _in_range(s_price, 0, MAX_PRICE_FEN_PER_KWH), _in_range(bp, 0, BASIS_POINTS)]
+                _in_range(s_price, 0, MAX_PRICE_FEN_PER_KWH), _in_range(bp, 0, BASIS_POINTS),
+                _in_range(max_beans, 0, MAX_BEANS), held >= 0]
     if form == "meter":
         start, stop = z3.Ints("meter_start_wh meter_stop_wh")
         premises += [_in_range(start, 0, MAX_METER_WH), _in_range(stop, 0, MAX_METER_WH),
@@ -62,52 +73,58 @@ def accepted_settlement(form: str = "meter") -> tuple[list[Any], dict[str, Any]]
         energy = energy_ws_from_power(power, duration)
     balances = {name: z3.Int(f"balance[{name}]") for name in ACCOUNTS}
     inputs = {"e_price": e_price, "s_price": s_price, "bp": bp, "energy": energy,
-              "balances": balances}
+              "max_beans": max_beans, "held": held, "balances": balances}
     return premises, inputs
 
 
-def _settle(inputs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    """Run the refimpl's settlement on symbolic inputs: (amounts, balances after)."""
+def _settle(inputs: dict[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
+    """Run the refimpl's settlement on symbolic inputs: (amounts, beans, balances after)."""
     amounts = settlement_amounts(inputs["e_price"], inputs["s_price"], inputs["energy"],
                                  inputs["bp"], z3_floordiv)
-    transfers = settlement_transfers(amounts, USER, SUPPLIER, OPERATOR, PLATFORM)
-    return amounts, apply_transfers(inputs["balances"], transfers)
+    beans = beans_redeemable(inputs["max_beans"], inputs["held"], amounts.electricity,
+                             minimum=z3_min)
+    transfers = settlement_transfers(amounts, beans, USER, RESERVE, SUPPLIER, OPERATOR, PLATFORM)
+    return amounts, beans, apply_transfers(inputs["balances"], transfers)
 
 
 def _conservation(form: str) -> tuple[list[Any], Any]:
-    """Sum over all accounts after settlement equals the sum before."""
+    """Sum over all accounts (the reward reserve included) after settlement equals the sum before."""
     premises, inputs = accepted_settlement(form)
-    _, after = _settle(inputs)
+    _, _, after = _settle(inputs)
     before = inputs["balances"]
     return premises, z3.Sum(*after.values()) == z3.Sum(*before.values())
 
 
 def _shares(form: str) -> tuple[list[Any], Any]:
-    """Every party's share is non-negative and the commission never exceeds the service charge."""
+    """Every party's share is non-negative, the commission never exceeds the service charge, and
+    the redeemed beans lie between 0 and the electricity charge (so every transfer is >= 0)."""
     premises, inputs = accepted_settlement(form)
-    amounts, _ = _settle(inputs)
+    amounts, beans, _ = _settle(inputs)
     return premises, z3.And(amounts.electricity >= 0, amounts.service >= 0,
-                            amounts.commission >= 0, amounts.commission <= amounts.service)
+                            amounts.commission >= 0, amounts.commission <= amounts.service,
+                            beans >= 0, beans <= amounts.electricity)
 
 
 def _payer_pays_f(form: str) -> tuple[list[Any], Any]:
-    """The user pays exactly F = F_charging + F_service; only the four parties' balances move."""
+    """The user pays exactly F - beans (F = F_charging + F_service), the reserve pays exactly the
+    beans, the supplier gets the whole electricity charge in money, operator and platform their
+    shares; no other account (the bystander, or any account that was not there) moves."""
     premises, inputs = accepted_settlement(form)
-    amounts, after = _settle(inputs)
+    amounts, beans, after = _settle(inputs)
     before = inputs["balances"]
-    return premises, z3.And(
-        after[USER] == before[USER] - (amounts.electricity + amounts.service),
-        after[SUPPLIER] == before[SUPPLIER] + amounts.electricity,
-        after[OPERATOR] == before[OPERATOR] + amounts.service - amounts.commission,
-        after[PLATFORM] == before[PLATFORM] + amounts.commission,
-        after[BYSTANDER] == before[BYSTANDER],
-    )
+    return premises, moves_exactly(before, after, {
+        USER: -(amounts.electricity + amounts.service - beans),
+        RESERVE: -beans,
+        SUPPLIER: amounts.electricity,
+        OPERATOR: amounts.service - amounts.commission,
+        PLATFORM: amounts.commission,
+    })
 
 
 def _nearest_fen(form: str) -> tuple[list[Any], Any]:
     """Each component is the exact f*E rounded to the nearest fen, halves up."""
     premises, inputs = accepted_settlement(form)
-    amounts, _ = _settle(inputs)
+    amounts, _, _ = _settle(inputs)
     claims = []
     for charge, price in ((amounts.electricity, inputs["e_price"]),
                           (amounts.service, inputs["s_price"])):
@@ -127,18 +144,21 @@ def _top_up_mints_exactly() -> tuple[list[Any], Any]:
 
 OBLIGATIONS: tuple[Obligation, ...] = (
     Obligation("settlement_conserves_money_meter",
-               "metered settlement leaves the sum over all accounts unchanged",
+               "metered settlement leaves the sum over all accounts (reward reserve included) "
+               "unchanged",
                lambda: _conservation("meter")),
     Obligation("settlement_conserves_money_power",
                "power x duration settlement leaves the sum over all accounts unchanged",
                lambda: _conservation("power")),
     Obligation("settlement_pays_exactly_f",
-               "the user pays F = F_charging + F_service; supplier, operator, platform get their "
+               "the user pays F - beans (F = F_charging + F_service), the issuer's reserve the "
+               "beans; supplier (the whole electricity charge), operator, platform get their "
                "shares; nobody else moves", lambda: _payer_pays_f("meter")),
     Obligation("settlement_pays_exactly_f_power",
                "the same for power x duration settlements", lambda: _payer_pays_f("power")),
     Obligation("settlement_shares_non_negative",
-               "charges and commission are >= 0 and commission <= service charge",
+               "charges and commission are >= 0, commission <= service charge, and "
+               "0 <= redeemed beans <= electricity charge",
                lambda: _shares("meter")),
     Obligation("settlement_shares_non_negative_power",
                "the same for power x duration settlements", lambda: _shares("power")),

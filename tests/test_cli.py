@@ -296,7 +296,7 @@ def test_demo_rejects_too_few_blocks(tmp_path):
 
 
 def test_stations_recommends_from_a_stored_chain(tmp_path):
-    """`chargechain stations X Y` lists stations within the radius, best evaluation first."""
+    """`chargechain stations X Y` lists stations within the radius, highest score first."""
     import json
     import math
     import subprocess
@@ -313,8 +313,11 @@ def test_stations_recommends_from_a_stored_chain(tmp_path):
     rows = json.loads(shown.stdout)
     assert rows, "stations near the first subway station"
     assert all(math.isqrt(r["distance_sq_m2"]) <= 800 for r in rows)
-    keys = [(-r["evaluation_micro"], r["distance_sq_m2"], r["station_id"]) for r in rows]
+    keys = [(-r["score_micro"], r["distance_sq_m2"], r["station_id"]) for r in rows]
     assert keys == sorted(keys)
+    assert all(r["score_micro"] == max(r["evaluation_micro"], 3_000_000)
+               - 1_000 * math.isqrt(r["distance_sq_m2"]) + 100_000 * min(r["free_piles"], 3)
+               for r in rows)  # nobody has 20 ratings in 60 blocks
     missing = subprocess.run([sys.executable, "-m", "refimpl", "stations", "0", "0", "--db",
                               str(tmp_path / "none.sqlite")], capture_output=True, text=True)
     assert missing.returncode == 2 and "E_STORE" in missing.stderr

@@ -296,3 +296,65 @@ def test_the_demo_never_overwrites_another_chain(tiny_store, tmp_path):
     proc = run_cli("demo", *TINY, "--db", str(junk))
     assert proc.returncode == 2 and "E_STORE" in proc.stderr
     assert junk.read_bytes() == b"not a store"
+
+
+# --------------------------------------------------------------------------- the uniform policy
+
+
+@pytest.fixture(scope="module")
+def uniform(tmp_path_factory):
+    """`chargechain demo --policy uniform`, small: (process, report)."""
+    path = tmp_path_factory.mktemp("uniform") / "chain.sqlite"
+    proc = run_cli("demo", "--policy", "uniform", "--users", "30", "--blocks", "100", "--json",
+                   "--db", str(path))
+    return proc, json.loads(proc.stdout)
+
+
+def test_uniform_demo_votes_one_price_and_charges_it_everywhere(uniform):
+    """Block 2's proposal is enacted (3 of 4 members); every Table 2 charge then pays 1.20
+    yuan/kWh of electricity and its operator's own service price (IR-PRICE-1)."""
+    proc, report = uniform
+    assert proc.returncode == 0, proc.stderr
+    assert report["scenario"]["policy"] == report["incentives"]["policy"] == "uniform"
+    assert report["incentives"]["uniform_prices"] == {"TJ-PEAK": "1.20"}
+    rows = [(r["operator"], r["electricity_yuan_per_kwh"], r["service_yuan_per_kwh"],
+             r["balance_change_yuan"], r["matches_charge"]) for r in report["table2"]]
+    # 26.4 kWh x 1.20 = 31.68 yuan of electricity, plus 26.4 x the service price
+    assert rows == [("TELD", "1.20", "0.60", "-47.52", True),
+                    ("Star Charge", "1.20", "0.50", "-44.88", True),
+                    ("PTNE", "1.20", "1.00", "-58.08", True),
+                    ("Smart Grid", "1.20", "0.68", "-49.63", True)]
+    assert [i["name"] for i in report["invariants"] if not i["holds"]] == []
+
+
+def test_uniform_demo_pays_rewards_and_issues_beans(uniform):
+    """100 blocks: each of the 4 members proposed 25 and got 25 x 1 yuan from the pool, which
+    held 4 x 10 000 yuan of margins; every member issued beans, and some were redeemed."""
+    _, report = uniform
+    incentives = report["incentives"]
+    assert incentives["pool_yuan"] == "39900.00"
+    operators = incentives["operators"]
+    assert {row["rewards_yuan"] for row in operators.values()} == {"25.00"}
+    assert {row["margin_yuan"] for row in operators.values()} == {"10000.00"}
+    assert all(row["beans_issued"] > 0 for row in operators.values())
+    assert sum(row["beans_redeemed"] for row in operators.values()) > 0
+    for row in operators.values():
+        assert row["beans_outstanding"] == row["beans_issued"] - row["beans_redeemed"]
+        reserve_fen = int(row["reward_reserve_yuan"].replace(".", ""))
+        assert 0 <= row["beans_outstanding"] <= reserve_fen
+
+
+def test_default_demo_reputation_and_debt(full):
+    """The day's reputation figures: M within [0, beta] and near beta for nodes that settle
+    what they owe (IR-EVAL-4); new stations get sessions (IR-REG-4: 26 of 143 under the old
+    ranking); a debt is at most one charge (IR-REP-4: 45 kWh x 2.41 yuan/kWh < 108.45 yuan)."""
+    _, report, _ = full
+    reputation = report["reputation"]
+    low, high = (float(x) for x in reputation["m_range"])
+    assert 0.4 <= low <= high <= 0.5
+    assert len(reputation["endorsement_experience"]) == 15
+    assert reputation["stations_with_a_session"] >= 50
+    assert float(reputation["largest_debt_yuan"]) <= 108.45
+    incentives = report["incentives"]
+    assert incentives["policy"] == "per_operator" and incentives["uniform_prices"] == {}
+    assert incentives["pool_yuan"] == "39712.00"  # 4 x 10 000 yuan less 288 rewards of 1 yuan

@@ -12,6 +12,8 @@ import pytest
 from refimpl.contracts.queries import bill_query, recommend_stations
 from conftest import evolve
 
+from refimpl.ledger.records import Evaluation
+
 from refimpl.errors import ChargeChainError
 
 GENESIS_TIME = 1_700_000_000
@@ -180,17 +182,34 @@ def _charge_and_rate(market, ev, session, station, node, rating):
     market.apply("rate_station", f"user:{ev}", {"session_id": session, "rating": rating})
 
 
-def test_better_evaluation_beats_distance(market):
-    """Rated stations come first (best first); the nearest, unrated BETA-S1 comes last."""
+def test_few_ratings_rank_at_the_prior(market):
+    """A station with fewer than 20 ratings ranks at no less than 3 points (IR-REG-4): one
+    rating of 5 or of 1 does not reorder the unrated stations, which go by distance."""
     _charge_and_rate(market, "EV1", "g", "GAMMA-S1", "G1", 5)
     _charge_and_rate(market, "EV2", "a", "ALPHA-S1", "A1", 1)
     found = recommend_stations(market.state, 0, 0)
-    assert [r.station_id for r in found] == ["GAMMA-S1", "ALPHA-S1", "BETA-S1"]
-    gamma, alpha, beta = found
-    assert gamma.evaluation_micro > alpha.evaluation_micro > beta.evaluation_micro == 0
-    assert gamma.evaluation_micro == market.state.evaluations["GAMMA-S1"].r_micro
-    # and the distance order is unchanged among equals
-    assert (alpha.distance_sq_m2, beta.distance_sq_m2) == (500**2, 400**2)
+    assert [r.station_id for r in found] == ["BETA-S1", "ALPHA-S1", "GAMMA-S1"]
+    gamma = found[2]
+    assert 0 < gamma.evaluation_micro == market.state.evaluations["GAMMA-S1"].r_micro
+    # 3 points, less 0.5 point for 500 m, plus 0.1 point for each of its 2 free piles
+    assert gamma.score_micro == 3_000_000 - 500_000 + 200_000
+
+
+def test_score_weighs_evaluation_distance_and_free_piles(market):
+    """With 20 ratings R_cs counts as it is: 4 points at 500 m beat an unrated station at
+    400 m (3.7 > 2.8 points); 2.5 points lose to it (2.2 < 2.8)."""
+    rated = Evaluation(4_000_000, 20)
+    market.state = evolve(market.state, evaluations=market.state.evaluations.set("GAMMA-S1", rated))
+    found = recommend_stations(market.state, 0, 0)
+    assert [(r.station_id, r.score_micro) for r in found] == [
+        ("GAMMA-S1", 3_700_000), ("BETA-S1", 2_800_000), ("ALPHA-S1", 2_700_000)]
+    market.state = evolve(market.state, evaluations=market.state.evaluations.set(
+        "GAMMA-S1", Evaluation(2_500_000, 20)))
+    assert [r.station_id for r in recommend_stations(market.state, 0, 0)] == [
+        "BETA-S1", "ALPHA-S1", "GAMMA-S1"]
+    start(market, "EV1", "b0", "BETA-S1", 0)  # BETA-S1 loses a free pile: 2.7, tie with ALPHA
+    assert [(r.station_id, r.score_micro) for r in recommend_stations(market.state, 0, 0)] == [
+        ("BETA-S1", 2_700_000), ("ALPHA-S1", 2_700_000), ("GAMMA-S1", 2_200_000)]
 
 
 @pytest.mark.parametrize(("time", "offset", "expected"), [

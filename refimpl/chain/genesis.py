@@ -10,7 +10,7 @@ import attrs
 from refimpl.ledger import fields
 from refimpl.contracts.registry import add_operator
 from refimpl.crypto.sm2 import sm2_decode_point
-from refimpl.encoding import fraction_from_str, to_plain
+from refimpl.encoding import to_plain
 from refimpl.errors import ChargeChainError
 from refimpl.ledger.decode import decode_plain
 from refimpl.ledger.params import validate_params

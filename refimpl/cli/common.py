@@ -49,5 +49,6 @@ def print_rows(rows: list[dict[str, Any]], as_json: bool, title: str,
 
 
 def millionths(value: int) -> str:
-    """An integer count of millionths as an exact decimal string (no float)."""
-    return f"{value // 10**6}.{value % 10**6:06d}"
+    """An integer count of millionths as an exact decimal string (no float; -1 -> -0.000001)."""
+    sign = "-" if value < 0 else ""
+    return f"{sign}{abs(value) // 10**6}.{abs(value) % 10**6:06d}"

@@ -159,10 +159,12 @@ def stations(x_m: int, y_m: int, radius_m: int, limit: int, db_path: Path, as_js
         rows = to_plain(recommend_stations(state, x_m, y_m, radius_m, limit))
     except ChargeChainError as error:
         fail(error)
-    title = f"Stations within {radius_m} m of ({x_m}, {y_m}): best evaluation first"
+    title = (f"Stations within {radius_m} m of ({x_m}, {y_m}): highest score first "
+             f"(evaluation or the prior, distance, free piles: IR-REG-4)")
     print_rows(rows, as_json, title, {
         "station_id": lambda r: r["station_id"],
         "org_id": lambda r: r["org_id"],
+        "score": lambda r: millionths(r["score_micro"]),
         "evaluation": lambda r: millionths(r["evaluation_micro"]),
         "distance_m": lambda r: str(isqrt(r["distance_sq_m2"])),
         "free_piles": lambda r: str(r["free_piles"]),

@@ -6,7 +6,6 @@ import attrs
 
 from refimpl.ledger import fields
 from refimpl.ledger.transaction import Transaction
-from refimpl.ledger import fields
 from refimpl.contracts.credit import credit_award, earns_award, may_start_charging, record_award
 from refimpl.contracts.evaluation import endorsement_experience, session_weight, update_evaluation
 from refimpl.contracts.registry import MAX_PILE_POWER_W

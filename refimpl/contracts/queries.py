@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
+from math import isqrt
 
 import attrs
 
@@ -12,7 +13,18 @@ from refimpl.ledger.records import SESSION_SETTLED, Evaluation, Session
 from refimpl.ledger.state import State, party_of_account, pile_key, total_balance
 
 __all__ = ["Bill", "bill_of", "bill_query", "local_time_iso", "Recommendation",
-           "recommend_stations", "revenue_by_account"]
+           "ranked_evaluation_micro", "recommendation_score", "recommend_stations",
+           "revenue_by_account", "PRIOR_MICRO", "PRIOR_RATINGS", "DISTANCE_MICRO_PER_M",
+           "FREE_PILE_MICRO", "FREE_PILE_CAP"]
+
+#: A station with fewer than PRIOR_RATINGS ratings ranks at no less than PRIOR_MICRO
+#: (3 points, the middle of 1..5): formula (3) starts every station at 0 (IR-REG-4).
+PRIOR_MICRO = 3_000_000
+PRIOR_RATINGS = 20
+#: The ranking's other terms: one point less per km, 0.1 point more per free pile (up to 3).
+DISTANCE_MICRO_PER_M = 1_000
+FREE_PILE_MICRO = 100_000
+FREE_PILE_CAP = 3
 
 
 @attrs.frozen
@@ -73,19 +85,34 @@ def bill_query(state: State, ev_id: str, history: Iterable[Session] = ()) -> lis
 
 @attrs.frozen
 class Recommendation:
-    """A station offered to a user: evaluation (millionths), squared distance (m^2), free piles."""
+    """A station offered to a user: evaluation and ranking score (millionths of a point),
+    squared distance (m^2), free piles."""
 
     station_id: str
     org_id: str
     evaluation_micro: int
     distance_sq_m2: int
     free_piles: int
+    score_micro: int
+
+
+def ranked_evaluation_micro(evaluation: Evaluation) -> int:
+    """The evaluation the ranking uses: R_cs, but at least the prior while ratings are few."""
+    if evaluation.ratings < PRIOR_RATINGS:
+        return max(evaluation.r_micro, PRIOR_MICRO)
+    return evaluation.r_micro
+
+
+def recommendation_score(evaluation: Evaluation, distance_sq_m2: int, free_piles: int) -> int:
+    """Evaluation, less one point per km, plus 0.1 point per free pile up to three (IR-REG-4)."""
+    return (ranked_evaluation_micro(evaluation) - DISTANCE_MICRO_PER_M * isqrt(distance_sq_m2)
+            + FREE_PILE_MICRO * min(free_piles, FREE_PILE_CAP))
 
 
 def recommend_stations(
     state: State, x_m: int, y_m: int, max_distance_m: int = 1000, limit: int = 5
 ) -> list[Recommendation]:
-    """Stations within ``max_distance_m`` with a free pile: best evaluation first, then nearest."""
+    """Stations within ``max_distance_m`` with a free pile: highest score first, then nearest, id."""
     if max_distance_m < 0 or limit < 1:
         raise ChargeChainError("E_PARAMETER", "distance must be >= 0 and limit >= 1",
                                field="max_distance_m/limit", received=(max_distance_m, limit))
@@ -95,10 +122,11 @@ def recommend_stations(
         free = sum(pile_key(station.station_id, i) not in state.busy_piles
                    for i in range(len(station.piles)))
         if distance_sq <= max_distance_m**2 and free:
-            evaluation = state.evaluations.get(station.station_id, Evaluation()).r_micro
-            found.append(Recommendation(station.station_id, station.org_id, evaluation,
-                                        distance_sq, free))
-    found.sort(key=lambda r: (-r.evaluation_micro, r.distance_sq_m2, r.station_id))
+            evaluation = state.evaluations.get(station.station_id, Evaluation())
+            found.append(Recommendation(station.station_id, station.org_id, evaluation.r_micro,
+                                        distance_sq, free,
+                                        recommendation_score(evaluation, distance_sq, free)))
+    found.sort(key=lambda r: (-r.score_micro, r.distance_sq_m2, r.station_id))
     return found[:limit]
 
 

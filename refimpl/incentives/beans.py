@@ -47,8 +47,11 @@ SPLITS = ("even", "lucky")
 
 
 def bean_rules(state: State, org_id: str) -> BeanRules:
-    """The operator's rebate and sale price (no rebate, sale at par, until it sets them)."""
-    return state.bean_rules.get(org_id, BeanRules())
+    """The operator's rebate and sale price as they apply now: no rebate and sale at par until
+    it sets them, and within the consortium's current bounds (IR-BEAN-3)."""
+    rules = state.bean_rules.get(org_id, BeanRules())
+    return BeanRules(min(rules.rebate_bp, state.params.max_rebate_bp),
+                     max(rules.price_bp, state.params.min_bean_price_bp))
 
 
 def beans_held(state: State, ev_id: str, org_id: str) -> int:

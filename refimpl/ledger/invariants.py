@@ -120,11 +120,18 @@ def latest_settled_are_known(state: State) -> bool:
 
 
 def proposers_follow_schedule(state: State, blocks: Sequence[Any]) -> bool:
-    """Block h of view v was proposed by the company the round-robin schedule names (000 step 3)."""
-    by_name = {op.english_name: op.org_id for op in state.operators.values()}
-    order = company_order(by_name)
-    return all(b.header.proposer == by_name[proposer(order, b.header.height, b.header.view)]
-               for b in blocks[1:])
+    """Block h of view v was proposed by the company the round-robin schedule of its parent's
+    members names (000 step 3): a member registered in block k proposes from block k + 1."""
+    joined = {tx.body["org_id"]: b.header.height for b in blocks[1:] for tx in b.transactions
+              if tx.kind == "register_operator"}
+    for block in blocks[1:]:
+        height = block.header.height
+        by_name = {op.english_name: op.org_id for op in state.operators.values()
+                   if joined.get(op.org_id, 0) < height}
+        if block.header.proposer != by_name[proposer(company_order(by_name), height,
+                                                     block.header.view)]:
+            return False
+    return True
 
 
 def check_invariants(state: State, blocks: Sequence[Any] = (),

@@ -19,12 +19,11 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import attrs
 
-from refimpl.chain.block import Block, Tip, genesis_block, header_hash
+from refimpl.chain.block import Block, Tip, genesis_block
 from refimpl.chain.genesis import GenesisConfig, Member
 from refimpl.node.network_ledger import (
     LedgerApp,
@@ -36,19 +35,16 @@ from refimpl.consensus.replica import Committee, ReplicaState, SpecAction
 from refimpl.consensus.simulator import NetworkConfig, Partition, SimulationConfig
 from refimpl.ledger.transaction import Transaction, make_transaction
 from refimpl.node.certificate import Certificate
-from refimpl.store.sync import store_chain
-from refimpl.store.validate import validate_store
-from refimpl.contracts.queries import recommend_stations, revenue_by_account
+from refimpl.contracts.queries import recommend_stations
 from refimpl.crypto import sm2_keypair_from_seed
 from refimpl.encoding import FrozenMap
 from refimpl.errors import ChargeChainError
-from refimpl.ledger.records import Params, Session
+from refimpl.ledger.records import POLICIES, POLICY_PER_OPERATOR, POLICY_UNIFORM, Params, Session
 from refimpl.ledger.state import ADMIN, State, account_of_user, pile_key
-from refimpl.scenario import tianjin
-from refimpl.ledger.invariants import check_invariants
+from refimpl.scenario import incentive_clients, tianjin
 from refimpl.rng import Rng
 
-__all__ = ["DemoOptions", "DemoRun", "run_demo", "demo_report", "demo_network", "format_yuan",
+__all__ = ["DemoOptions", "DemoRun", "run_demo", "demo_network", "format_yuan", "node_id",
            "DEFAULT_PARTITION_NODES", "BYZANTINE_NODE_ORDER", "DEMO_BYZANTINE_MODES"]
 
 DC_POWER_W = 60_000
@@ -84,6 +80,8 @@ class DemoOptions:
     byzantine: int = 0
     byzantine_mode: str = "silent"
     drop_permille: int = 0
+    #: ``per_operator`` (004's Table 2) or ``uniform``: voted in block 2, with bean rebates (000)
+    policy: str = POLICY_PER_OPERATOR
 
 
 @attrs.frozen
@@ -123,7 +121,7 @@ def _keys(seed: int, authors: list[str]) -> dict[str, tuple[bytes, bytes]]:
     return {a: sm2_keypair_from_seed(f"chargechain-demo/{seed}/{a}".encode()) for a in authors}
 
 
-def _node_id(number: int) -> str:
+def node_id(number: int) -> str:
     """Figure 4 numbering of the 15 Tianjin nodes."""
     return f"N{number:02d}"
 
@@ -133,7 +131,7 @@ def _authors(options: DemoOptions) -> list[str]:
     authors = [ADMIN]
     for op in tianjin.TIANJIN_OPERATORS:
         authors.append(f"operator:{op.org_id}")
-        authors += [f"node:{_node_id(n)}" for n in op.node_numbers]
+        authors += [f"node:{node_id(n)}" for n in op.node_numbers]
     authors.append(f"user:{TABLE2_EV}")
     authors += [f"user:EV{i:04d}" for i in range(1, options.users + 1)]
     return authors
@@ -144,7 +142,7 @@ def build_config(options: DemoOptions, keys: dict[str, tuple[bytes, bytes]]) -> 
     params = Params(block_interval_s=options.block_interval_s, commission_bp=options.commission_bp)
     members = tuple(
         Member(op.org_id, op.english_name, keys[f"operator:{op.org_id}"][1],
-               tuple((_node_id(n), keys[f"node:{_node_id(n)}"][1]) for n in op.node_numbers))
+               tuple((node_id(n), keys[f"node:{node_id(n)}"][1]) for n in op.node_numbers))
         for op in tianjin.TIANJIN_OPERATORS
     )
     return GenesisConfig(tianjin.CHAIN_ID, tianjin.GENESIS_TIME, params, keys[ADMIN][1], members)
@@ -197,7 +195,7 @@ def _registrations(clients: _Clients, rng: Rng, options: DemoOptions) -> dict[st
                 piles.append({"type": "DC" if dc else "AC", "power_w": DC_POWER_W if dc else AC_POWER_W})
             clients.send("register_station", author, {
                 "station_id": f"{op.org_id}-S{index + 1:03d}",
-                "node_id": _node_id(op.node_numbers[index % len(op.node_numbers)]),
+                "node_id": node_id(op.node_numbers[index % len(op.node_numbers)]),
                 "supplier_id": tianjin.SUPPLIER_ID,
                 "x_m": hub_x + dx, "y_m": hub_y + dy, "piles": piles,
             })
@@ -258,6 +256,7 @@ class _Day:
         #: every settled session in settlement order (the bill history the state no longer keeps)
         self.settled: list[Session] = []
         plan_rng, self.charge_rng = self.rng.fork("plan"), self.rng.fork("charges")
+        self.incentive_rng = self.rng.fork("incentives")
         self.events[TABLE2_FIRST_BLOCK].append(("table2", 0))
         for i in range(1, options.users + 1):
             for _ in range(plan_rng.between(1, 3)):
@@ -274,6 +273,9 @@ class _Day:
         if height == 1:
             self.homes = _registrations(clients, self.rng, self.options)
         homes = self.homes
+        if self.options.policy == POLICY_UNIFORM:
+            incentive_clients.governance_and_rules(clients.send, height)
+            incentive_clients.red_envelopes(clients.send, state, height, self.incentive_rng)
         claimed: set[str] = set()
         starting: set[str] = set()
         for event in sorted(events.pop(height, []), key=lambda e: (e[0] != "table2", repr(e))):
@@ -297,6 +299,9 @@ class _Day:
                 if ev_id in starting or any(s.ev_id == ev_id for s in state.sessions.values()):
                     events[height + 6].append(event)  # still charging: try again later
                     continue
+                if incentive_clients.top_up_if_low(clients.send, state, ev_id, self.incentive_rng):
+                    events[height + 1].append(event)  # the wallet is topped up first
+                    continue
                 x, y = homes[ev_id]
                 offers = recommend_stations(state, x, y, max_distance_m=1500, limit=3)
                 if not offers:
@@ -309,10 +314,16 @@ class _Day:
                     continue
                 claimed.add(pile_key(station_id, pile))
                 starting.add(ev_id)
+                org_id = state.stations[station_id].org_id
+                if incentive_clients.maybe_buy_beans(clients.send, state, ev_id, org_id,
+                                                     self.incentive_rng):
+                    events[height + 1].append(event)  # beans first, the charge next block
+                    continue
                 session_id = f"{ev_id}-{height}"
                 clients.send("start_charging", f"user:{ev_id}", {
                     "session_id": session_id, "station_id": station_id,
-                    "pile": pile, "price_id": tianjin.TABLE2_PRICE_ID})
+                    "pile": pile, "price_id": tianjin.TABLE2_PRICE_ID,
+                    **incentive_clients.bean_allowance(state, ev_id, org_id)})
                 opened.append((session_id, "fleet", charge_rng.between(5_000, 45_000),
                                charge_rng.below(500_000)))
             elif kind == "settle":
@@ -372,12 +383,12 @@ def demo_network(options: DemoOptions, committee: Committee) -> SimulationConfig
     """The simulated network of the demo's 15 billing nodes, with the faults of ``options``."""
     partitions: tuple[Partition, ...] = ()
     if options.partition_ms > 0:
-        nodes = frozenset(_node_id(n) for n in DEFAULT_PARTITION_NODES)
+        nodes = frozenset(node_id(n) for n in DEFAULT_PARTITION_NODES)
         partitions = (Partition(nodes, options.partition_start_ms,
                                 options.partition_start_ms + options.partition_ms),)
     network = NetworkConfig(min_delay_ms=options.min_delay_ms, max_delay_ms=options.max_delay_ms,
                             drop_permille=options.drop_permille, partitions=partitions)
-    byzantine = {_node_id(n): (options.byzantine_mode,)
+    byzantine = {node_id(n): (options.byzantine_mode,)
                  for n in BYZANTINE_NODE_ORDER[:options.byzantine]}
     return SimulationConfig(options.seed, committee, network, FrozenMap(byzantine),
                             record_log=False, record_trace=False)
@@ -390,6 +401,7 @@ def _check_fault_options(options: DemoOptions, f: int) -> None:
                options.byzantine_mode in DEMO_BYZANTINE_MODES),
               ("drop_permille", "0..500", 0 <= options.drop_permille <= 500),
               ("partition_ms", ">= 0", options.partition_ms >= 0),
+              ("policy", list(POLICIES), options.policy in POLICIES),
               ("min_delay_ms, max_delay_ms", "1 <= min <= max",
                1 <= options.min_delay_ms <= options.max_delay_ms)]
     for field, expected, ok in checks:
@@ -455,7 +467,7 @@ def run_demo(
     committee = ledger_committee(tip0.state, max_height=options.blocks,
                                  view_timeout_ms=options.view_timeout_ms)
     _check_fault_options(options, committee.f)
-    node_keys = {_node_id(n): keys[f"node:{_node_id(n)}"][0]
+    node_keys = {node_id(n): keys[f"node:{node_id(n)}"][0]
                  for op in tianjin.TIANJIN_OPERATORS for n in op.node_numbers}
     observed = [0]
 
@@ -496,77 +508,3 @@ def run_demo(
                    tuple(day.rejected), tuple(day.table2), tuple(day.settled),
                    _consensus_summary(options, committee, outcome),
                    certificates=outcome.certificates, tips=(tip0,) + outcome.tips)
-
-
-def demo_report(run: DemoRun, db_path: Path, *, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """Store the chain (create the file, or extend the same chain's file; one transaction per
-    block, each with its commit certificate), re-validate it from the file, and report.
-
-    A file holding another chain is left untouched (E_STORE); see refimpl.store.sync.
-    """
-    stored = store_chain(db_path, run.config, run.blocks, run.tips, run.certificates)
-    validation, replayed = validate_store(db_path)
-    state = run.tip.state
-    profiles = {op.org_id: op for op in tianjin.TIANJIN_OPERATORS}
-    table2 = []
-    for org_id, change in run.table2:
-        op = profiles[org_id]
-        paper = tianjin.TABLE2_PAPER_BALANCE_FEN[org_id]
-        table2.append({
-            "operator": op.english_name,
-            "electricity_yuan_per_kwh": format_yuan(op.electricity_fen_per_kwh),
-            "service_yuan_per_kwh": format_yuan(op.service_fen_per_kwh),
-            "energy_kwh": f"{tianjin.TABLE2_ENERGY_WH // 1000}.{tianjin.TABLE2_ENERGY_WH % 1000 // 100}",
-            "balance_change_yuan": format_yuan(change),
-            "paper_yuan": format_yuan(paper),
-            "matches_paper": change == paper,
-        })
-    settled = run.settled
-    kinds = Counter(tx.kind for b in run.blocks for tx in b.transactions)
-    proposers = Counter(b.header.proposer for b in run.blocks[1:])
-    names = {op.org_id: op.english_name for op in state.operators.values()}
-    return {
-        "scenario": {
-            "seed": run.options.seed,
-            "users": run.options.users + 1,
-            "block_interval_s": run.options.block_interval_s,
-            "commission_bp": run.options.commission_bp,
-            "operators": [
-                {"operator": op.english_name, "stations": op.stations,
-                 "nodes": [_node_id(n) for n in op.node_numbers]}
-                for op in tianjin.TIANJIN_OPERATORS
-            ],
-        },
-        "chain": {
-            "file": str(db_path),
-            "store": stored,
-            "chain_id": run.config.chain_id,
-            "genesis_hash": header_hash(run.blocks[0].header).hex(),
-            "tip_hash": run.tip.hash.hex(),
-            "blocks": len(run.blocks),
-            "transactions": sum(len(b.transactions) for b in run.blocks),
-            "rejected_by_code": dict(sorted(Counter(code for _, _, code in run.rejected).items())),
-            "blocks_by_proposer": {names[k]: v for k, v in sorted(proposers.items(),
-                                                                   key=lambda kv: names[kv[0]])},
-        },
-        "table2": table2,
-        "sessions": {
-            "opened": kinds["start_charging"],
-            "settled": kinds["settle_charging"],
-            "rated": kinds["rate_station"],
-            "energy_kwh": format_hundredths(sum(s.energy_ws for s in settled) // 36_000),
-        },
-        "revenue_yuan": {
-            party: format_yuan(balance) for party, balance in revenue_by_account(state).items()
-            if not party.startswith("(")
-        },
-        "consensus": run.consensus,
-        "invariants": check_invariants(state, run.blocks, settled),
-        "revalidation": {
-            "ok": validation.ok,
-            "blocks_checked": validation.blocks_checked,
-            "tip_hash": validation.tip_hash,
-            "same_tip_as_built": replayed.hash == run.tip.hash,
-            "first_error": validation.first_error,
-        },
-    }

@@ -1,0 +1,176 @@
+"""The demo's report: Table 2 from the settled sessions, the chain and its store, consensus,
+the incentive layer (pool, rewards, beans per operator) and reputation (M, stations used)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from refimpl.chain.block import header_hash
+from refimpl.contracts.evaluation import endorsement_experience
+from refimpl.contracts.queries import revenue_by_account
+from refimpl.incentives.pool import member_book
+from refimpl.ledger.invariants import check_invariants
+from refimpl.ledger.records import POLICY_PER_OPERATOR, Endorsement, Session
+from refimpl.ledger.state import (
+    POOL_ACCOUNT,
+    State,
+    account_of_operator,
+    reward_reserve_account,
+)
+from refimpl.scenario import tianjin
+from refimpl.scenario.demo import TABLE2_EV, DemoRun, format_hundredths, format_yuan, node_id
+from refimpl.store.sync import store_chain
+from refimpl.store.validate import validate_store
+
+__all__ = ["demo_report", "table2_rows", "incentives_section", "reputation_section",
+           "demo_succeeded"]
+
+
+def _kwh(energy_ws: int) -> str:
+    """Watt-seconds as kWh with one decimal (exact for the demo's whole-100-Wh charges)."""
+    tenths = energy_ws // 360_000
+    return f"{tenths // 10}.{tenths % 10}"
+
+
+def table2_rows(run: DemoRun) -> list[dict[str, Any]]:
+    """Table 2 from the Table 2 car's settled sessions: the prices charged, energy, change."""
+    sessions = {run.tip.state.stations[s.station_id].org_id: s for s in run.settled
+                if s.ev_id == TABLE2_EV}
+    per_operator = run.options.policy == POLICY_PER_OPERATOR
+    rows = []
+    for org_id, change in run.table2:
+        op = next(o for o in tianjin.TIANJIN_OPERATORS if o.org_id == org_id)
+        session = sessions[org_id]
+        paid = session.electricity_fen + session.service_fen - session.beans_redeemed
+        paper = tianjin.TABLE2_PAPER_BALANCE_FEN[org_id]
+        rows.append({
+            "operator": op.english_name,
+            "electricity_yuan_per_kwh": format_yuan(session.electricity_fen_per_kwh),
+            "service_yuan_per_kwh": format_yuan(session.service_fen_per_kwh),
+            "energy_kwh": _kwh(session.energy_ws),
+            "balance_change_yuan": format_yuan(change),
+            "paper_yuan": format_yuan(paper),
+            "matches_paper": change == paper,
+            "matches_charge": change == -paid,
+            "compared_with": "paper" if per_operator else "charge (uniform price)",
+        })
+    return rows
+
+
+def incentives_section(state: State) -> dict[str, Any]:
+    """Per operator: margin, rewards, beans issued/redeemed/outstanding, reserve, revenue; pool."""
+    operators = {}
+    for org_id, op in sorted(state.operators.items()):
+        book = member_book(state, org_id)
+        operators[op.english_name] = {
+            "margin_yuan": format_yuan(book.margin_fen),
+            "rewards_yuan": format_yuan(book.rewarded_fen),
+            "beans_issued": book.beans_issued,
+            "beans_redeemed": book.beans_redeemed,
+            "beans_outstanding": book.outstanding,
+            "bean_sales_yuan": format_yuan(book.sales_fen),
+            "reward_reserve_yuan": format_yuan(state.accounts.get(reward_reserve_account(org_id), 0)),
+            "revenue_yuan": format_yuan(state.accounts.get(account_of_operator(org_id), 0)),
+        }
+    return {"policy": state.params.policy,
+            "uniform_prices": {p.price_id: format_yuan(p.electricity_fen_per_kwh)
+                               for p in state.params.uniform_prices},
+            "pool_yuan": format_yuan(state.accounts.get(POOL_ACCOUNT, 0)),
+            "operators": operators}
+
+
+def _millionths(value) -> str:
+    """A Fraction in [0, 1] as a decimal with six places, rounded down (display only)."""
+    micro = value.numerator * 1_000_000 // value.denominator
+    return f"{micro // 1_000_000}.{micro % 1_000_000:06d}"
+
+
+def reputation_section(state: State, settled: tuple[Session, ...]) -> dict[str, Any]:
+    """M of every node (formula 1), stations that had a session, wallets in debt."""
+    m = {n: endorsement_experience(e.endorsed, e.owed, state.params.beta)
+         for n, e in ((n, state.endorsements.get(n, Endorsement())) for n in sorted(state.nodes))}
+    used = {s.station_id for s in settled} | {s.station_id for s in state.sessions.values()}
+    debts = [b for a, b in state.accounts.items() if a.startswith("user:") and b < 0]
+    return {
+        "endorsement_experience": {n: _millionths(v) for n, v in m.items()},
+        "m_range": [_millionths(min(m.values())), _millionths(max(m.values()))],
+        "stations_with_a_session": len(used),
+        "stations": len(state.stations),
+        "stations_rated": sum(1 for e in state.evaluations.values() if e.ratings),
+        "wallets_in_debt": len(debts),
+        "largest_debt_yuan": format_yuan(-min(debts, default=0)),
+    }
+
+
+def demo_report(run: DemoRun, db_path: Path) -> dict[str, Any]:
+    """Store the chain (create the file, or extend the same chain's file; one transaction per
+    block, each with its commit certificate), re-validate it from the file, and report.
+
+    A file holding another chain is left untouched (E_STORE); see refimpl.store.sync.
+    """
+    stored = store_chain(db_path, run.config, run.blocks, run.tips, run.certificates)
+    validation, replayed = validate_store(db_path)
+    state = run.tip.state
+    settled = run.settled
+    kinds = Counter(tx.kind for b in run.blocks for tx in b.transactions)
+    proposers = Counter(b.header.proposer for b in run.blocks[1:])
+    names = {op.org_id: op.english_name for op in state.operators.values()}
+    return {
+        "scenario": {
+            "seed": run.options.seed,
+            "users": run.options.users + 1,
+            "block_interval_s": run.options.block_interval_s,
+            "commission_bp": run.options.commission_bp,
+            "policy": run.options.policy,
+            "operators": [
+                {"operator": op.english_name, "stations": op.stations,
+                 "nodes": [node_id(n) for n in op.node_numbers]}
+                for op in tianjin.TIANJIN_OPERATORS
+            ],
+        },
+        "chain": {
+            "file": str(db_path),
+            "store": stored,
+            "chain_id": run.config.chain_id,
+            "genesis_hash": header_hash(run.blocks[0].header).hex(),
+            "tip_hash": run.tip.hash.hex(),
+            "blocks": len(run.blocks),
+            "transactions": sum(len(b.transactions) for b in run.blocks),
+            "rejected_by_code": dict(sorted(Counter(code for _, _, code in run.rejected).items())),
+            "blocks_by_proposer": {names[k]: v for k, v in sorted(proposers.items(),
+                                                                   key=lambda kv: names[kv[0]])},
+        },
+        "table2": table2_rows(run),
+        "sessions": {
+            "opened": kinds["start_charging"],
+            "settled": kinds["settle_charging"],
+            "rated": kinds["rate_station"],
+            "energy_kwh": format_hundredths(sum(s.energy_ws for s in settled) // 36_000),
+        },
+        "revenue_yuan": {
+            party: format_yuan(balance) for party, balance in revenue_by_account(state).items()
+            if not party.startswith("(")
+        },
+        "incentives": incentives_section(state),
+        "reputation": reputation_section(state, settled),
+        "consensus": run.consensus,
+        "invariants": check_invariants(state, run.blocks, settled),
+        "revalidation": {
+            "ok": validation.ok,
+            "blocks_checked": validation.blocks_checked,
+            "tip_hash": validation.tip_hash,
+            "same_tip_as_built": replayed.hash == run.tip.hash,
+            "first_error": validation.first_error,
+        },
+    }
+
+
+def demo_succeeded(report: dict[str, Any]) -> bool:
+    """The store re-validates, every invariant holds, consensus agreed, and all four Table 2
+    charges match: the paper under the per-operator policy, their own charge under uniform."""
+    key = "matches_paper" if report["scenario"]["policy"] == POLICY_PER_OPERATOR else "matches_charge"
+    return (report["revalidation"]["ok"] and all(i["holds"] for i in report["invariants"])
+            and len(report["table2"]) == 4 and all(r[key] for r in report["table2"])
+            and report["consensus"]["agreement"])
