@@ -33,7 +33,8 @@ ERROR_CODES: dict[str, str] = {
     "E_UNKNOWN_PILE": "no pile with that index at the station",
     "E_UNKNOWN_USER": "no user (EV) with that id",
     "E_UNKNOWN_SUPPLIER": "no power supplier with that id",
-    "E_UNKNOWN_TARIFF": "no tariff for that operator and PriceID",
+    "E_UNKNOWN_TARIFF": "no tariff for that operator and PriceID, or (under the uniform policy) "
+                        "no uniform electricity price for that PriceID",
     "E_UNKNOWN_SESSION": "no charging session with that id",
     # contracts
     "E_INSUFFICIENT_CREDIT": "the user's credit R_v is below R_v,min: the charge cannot start",
