@@ -31,7 +31,7 @@ GENERATED = DOCS / "_generated"
 FOREIGN_PAGES = {"crypto.md", "consensus.md", "replicas.md"}
 #: Every page of the site (file stem).
 PAGES = ["index", "architecture", "data-formats", "crypto", "consensus", "replicas", "contracts",
-         "interpretation-register", "cli", "proofs", "error-codes", "testing", "api",
+         "incentives", "interpretation-register", "cli", "proofs", "error-codes", "testing", "api",
          "world-state-tree", "store"]
 
 IR_ID = re.compile(r"\bIR-[A-Z][A-Z0-9]*-[0-9]+\b")
