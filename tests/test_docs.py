@@ -32,7 +32,7 @@ FOREIGN_PAGES = {"crypto.md", "consensus.md", "replicas.md"}
 #: Every page of the site (file stem).
 PAGES = ["index", "architecture", "data-formats", "crypto", "consensus", "replicas", "contracts",
          "incentives", "interpretation-register", "cli", "proofs", "error-codes", "testing", "api",
-         "world-state-tree", "store"]
+         "world-state-tree", "store", "figures"]
 
 IR_ID = re.compile(r"\bIR-[A-Z][A-Z0-9]*-[0-9]+\b")
 TEST_REF = re.compile(r"tests/(test_\w+\.py)::(\w+)")
