@@ -73,8 +73,10 @@ class World:
         """End the current block (its proposer is rewarded) and start the one ``blocks`` later,
         as the chain would (view 0; the previous hash is a stand-in derived from the height)."""
         if self.height > 0:
-            self.state = end_block(self.state, scheduled_proposer(self.state, self.height)[0])
+            self.state = end_block(self.state, self.proposer)
         self.height += blocks
+        #: the block's proposing company, named by the schedule of its parent's members
+        self.proposer = scheduled_proposer(self.state, self.height)[0]
         self.state = begin_block(self.state, self.height,
                                  self.config.genesis_time + self.height * self.state.params.block_interval_s,
                                  sm3(f"block {self.height - 1}".encode()))

@@ -15,16 +15,17 @@ schedule names, re-validates on top of the previous one, and at the end the chai
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from fractions import Fraction
 from typing import Any
 
 import attrs
+from conftest import CHAIN_ID, MEMBERS, keypair, make_config, public_hex
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from conftest import CHAIN_ID, MEMBERS, keypair, make_config, public_hex
 from refimpl.chain.block import build_block, check_block, genesis_block, scheduled_proposer
 from refimpl.chain.validate import validate_chain
 from refimpl.contracts.dispatch import apply_transaction, begin_block, end_block
@@ -178,6 +179,14 @@ def credit_value(state, ev: str) -> Fraction:
     return Fraction(c.award_sum, c.count) if c.count else Fraction(0)
 
 
+def effective_rules(state, org: str) -> BeanRules:
+    """An operator's bean rules as they apply now: no rebate and sale at par until it sets
+    them, a stored rule clipped to the consortium's current bounds (IR-BEAN-3)."""
+    rules = state.bean_rules.get(org, BeanRules(0, 10_000))
+    return BeanRules(min(rules.rebate_bp, state.params.max_rebate_bp),
+                     max(rules.price_bp, state.params.min_bean_price_bp))
+
+
 def author_known(state, author: str) -> bool:
     if author == ADMIN:
         return True
@@ -191,11 +200,15 @@ class LedgerMachine(RuleBasedStateMachine):
     # --- set-up and sending ---------------------------------------------------------------
 
     @initialize(prepared=st.sampled_from([True, True, True, False]),
-                margin=st.sampled_from([1_000_000, 120, 0]), reward=st.sampled_from([400, 70, 0]),
+                margin=st.sampled_from([1_000_000, 1_000_000, 120, 0]),
+                reward=st.sampled_from([400, 400, 70, 0]),
                 min_start=st.sampled_from([1000, 0]), min_price=st.sampled_from([5000, 1]),
                 full_weight=st.sampled_from([1000, 1]))
     def start_chain(self, prepared, margin, reward, min_start, min_price, full_weight) -> None:
-        """Genesis of the three-member test consortium; half the runs start with a market."""
+        """Genesis of the three-member test consortium with drawn incentive parameters (a pool
+        that may run dry, a zero reward, no minimum balance...); most runs start with a
+        market: stations, three users (E2 and E3 with little money), ALPHA's bean rules, E1
+        holding 40 ALPHA beans and two open sessions, one allowing 30 beans."""
         self.config = make_config(Params(
             block_interval_s=600, margin_fen=margin, reward_fen=reward,
             min_start_balance_fen=min_start, min_bean_price_bp=min_price,
@@ -219,12 +232,12 @@ class LedgerMachine(RuleBasedStateMachine):
                     "station_id": f"{org}-S1", "node_id": nodes[-1], "supplier_id": "GRID",
                     "x_m": 0, "y_m": 0, "piles": [{"type": "DC", "power_w": 60_000},
                                                   {"type": "AC", "power_w": 7_000}]}, set())
-            for ev, org, amount in zip(EVS, GENESIS_ORGS, (5_000, 2_000, 5_000)):
+            for ev, org, amount in zip(EVS, GENESIS_ORGS, (5_000, 1_000, 1_500)):
                 self._send("register_user", f"operator:{org}",
                            {"ev_id": ev, "public_key": public_hex(f"user:{ev}")}, set())
                 self._send("top_up", f"operator:{org}", {"ev_id": ev, "amount_fen": amount}, set())
                 self.money_in += amount
-            self._send("set_bean_rules", "operator:ALPHA", {"rebate_bp": 500, "price_bp": 10_000},
+            self._send("set_bean_rules", "operator:ALPHA", {"rebate_bp": 1000, "price_bp": 10_000},
                        set())
             self._send("buy_beans", "user:E1", {"issuer": "ALPHA", "beans": 40}, set())
             self._send("start_charging", "user:E1", {
@@ -372,6 +385,21 @@ class LedgerMachine(RuleBasedStateMachine):
     def top_up(self, org: str, ev: str, amount) -> None:
         """An operator tops up a wallet (only its own users; amount > 0); a top-up that clears
         the debt records one +1 award per unpaid -1."""
+        self._top_up(org, ev, amount)
+
+    @rule(data=st.data(), short=st.sampled_from([0, 0, 1]))
+    def repay_debt(self, data, short: int) -> None:
+        """A user in debt is topped up by its organisation with exactly the debt (the unpaid
+        -1 awards are made good) or one fen less (nothing is made good yet)."""
+        in_debt = sorted(ev for ev in self.state.users if balance(self.state, f"user:{ev}") < 0)
+        if not in_debt:
+            return
+        ev = data.draw(st.sampled_from(in_debt))
+        amount = -balance(self.state, f"user:{ev}") - short
+        if amount >= 1:
+            self._top_up(self.state.users[ev].org_id, ev, amount)
+
+    def _top_up(self, org: str, ev: str, amount) -> None:
         s = self.state
         wallet = balance(s, f"user:{ev}")
         if amount == "clear":  # exactly what brings a wallet in debt back to 0
@@ -410,8 +438,7 @@ class LedgerMachine(RuleBasedStateMachine):
             self.pool += amount
             self.money_in += amount
 
-    @rule(org=orgs, amount=st.one_of(st.integers(0, 300),
-                                                      st.sampled_from(["free", "free+1"])))
+    @rule(org=orgs, amount=st.one_of(st.integers(0, 300), st.sampled_from(["free", "free+1"])))
     def withdraw_reward(self, org: str, amount) -> None:
         """A member takes reward money that backs no bean (more is refused)."""
         s = self.state
@@ -448,10 +475,16 @@ class LedgerMachine(RuleBasedStateMachine):
             assert self.state.bean_rules[org] == BeanRules(rebate, price)
 
     @rule(ev=st.sampled_from(EVS), issuer=st.sampled_from(ORGS + ["NOBODY"]),
-          count=st.one_of(st.integers(0, 300), st.integers(0, 20_000)))
-    def buy_beans(self, ev: str, issuer: str, count: int) -> None:
-        """A user buys beans: price rounded up, paid into the issuer's reserve, within the
-        headroom (reserve + price - outstanding) and the wallet."""
+          count=st.one_of(st.integers(0, 300), st.integers(0, 20_000)),
+          new_price=st.sampled_from([None, 3333, 5001, 7777, 9999]))
+    def buy_beans(self, ev: str, issuer: str, count: int, new_price) -> None:
+        """A user buys beans (perhaps after the issuer set a new sale price): the price is
+        rounded up and paid into the issuer's reserve, within the headroom (reserve + price -
+        outstanding) and the wallet."""
+        if new_price is not None:
+            seller = issuer if issuer in ORGS else "ALPHA"
+            rules = self.state.bean_rules.get(seller, BeanRules())
+            self.set_bean_rules(seller, rules.rebate_bp, new_price)
         s = self.state
         codes = set()
         price = 0
@@ -460,8 +493,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if issuer not in s.operators:
             codes.add("E_BEAN_ISSUER")
         else:
-            rules = s.bean_rules.get(issuer)
-            price = ceil_div(count * (rules.price_bp if rules else 10_000), 10_000)
+            price = ceil_div(count * effective_rules(s, issuer).price_bp, 10_000)
             if balance(s, f"user:{ev}") < price:
                 codes.add("E_INSUFFICIENT_FUNDS")
             if count > reserve(s, issuer) + price - held_of(s, issuer):
@@ -472,17 +504,19 @@ class LedgerMachine(RuleBasedStateMachine):
             assert reserve(self.state, issuer) == reserve(before, issuer) + price
             assert bean(self.state, ev, issuer) == bean(before, ev, issuer) + count
 
-    @rule(org=orgs,
+    @rule(data=st.data(),
           recipients=st.one_of(
               st.lists(st.sampled_from(EVS), min_size=1, max_size=3, unique=True),
               st.lists(st.sampled_from(EVS + ["NOBODY"]), min_size=0, max_size=4)),
           total=st.one_of(st.integers(0, 150), st.sampled_from(["room", "room", "room+1"])),
-          split=st.sampled_from(["even", "lucky", "lucky", "random"]))
-    def send_red_envelope(self, org: str, recipients: list[str], total, split: str) -> None:
-        """An operator sends beans, split evenly (remainder to the first listed) or by luck
-        (each >= 1, summing to the total, the same for the same block and transaction); up to
-        its headroom ("room") or one bean beyond it."""
+          split=st.sampled_from(["even", "even", "lucky", "lucky", "random"]))
+    def send_red_envelope(self, data, recipients: list[str], total, split: str) -> None:
+        """An operator (mostly one with headroom) sends beans, split evenly (remainder to the
+        first listed) or by luck (each >= 1, summing to the total, the same for the same block
+        and transaction); up to its headroom ("room") or one bean beyond it."""
         s = self.state
+        roomy = [o for o in sorted(s.operators) if reserve(s, o) > held_of(s, o)]
+        org = data.draw(st.sampled_from(roomy * 3 + ORGS))
         room = reserve(s, org) - held_of(s, org)
         total = {"room": room, "room+1": room + 1}.get(total, total)
         codes = set()
@@ -529,6 +563,10 @@ class LedgerMachine(RuleBasedStateMachine):
         unused = [x for x in SESSIONS if x not in s.sessions and x not in s.settled]
         session = data.draw(st.sampled_from(unused * 3 + SESSIONS))
         station_id = self._known_or_not(data, s.stations, "NO-STATION")
+        self._start(ev, session, station_id, pile, price, allowance, max_beans)
+
+    def _start(self, ev, session, station_id, pile, price, allowance, max_beans) -> bool:
+        s = self.state
         station = s.stations.get(station_id)
         station_org = station.org_id if station else "ALPHA"
         body = {"session_id": session, "station_id": station_id, "pile": pile, "price_id": price}
@@ -564,7 +602,7 @@ class LedgerMachine(RuleBasedStateMachine):
             codes.add("E_UNKNOWN_TARIFF")
         before = self._send("start_charging", f"user:{ev}", body, codes)
         if before is None:
-            return
+            return False
         opened = self.state.sessions[session]
         expected_price = (uniform[price] if s.params.policy == "uniform"
                           else tariff.electricity_fen_per_kwh)
@@ -575,10 +613,11 @@ class LedgerMachine(RuleBasedStateMachine):
         owed = before.endorsements.get(station.node_id, Endorsement())
         assert self.state.endorsements[station.node_id] == attrs.evolve(owed, owed=owed.owed + 1)
         event(f"start under {s.params.policy}" + (" with beans" if allowance == "own" else ""))
+        return True
 
     @rule(data=st.data(), right_node=st.sampled_from([True, True, True, False]),
           use_meter=st.booleans(),
-          energy_wh=st.one_of(st.integers(-10, 1_200), st.integers(-10, 12_000),
+          energy_wh=st.one_of(st.just(0), st.integers(-10, 1_200), st.integers(-10, 12_000),
                               st.integers(-10, 400_000)),
           start_wh=st.integers(0, 10**6))
     def settle_charging(self, data, right_node, use_meter, energy_wh, start_wh) -> None:
@@ -589,6 +628,10 @@ class LedgerMachine(RuleBasedStateMachine):
         still_open = list(s.sessions)
         known = still_open if data.draw(st.booleans()) or not s.settled else list(s.settled)
         session = self._known_or_not(data, known, "NO-SESSION")
+        self._settle(session, right_node, use_meter, energy_wh, start_wh)
+
+    def _settle(self, session, right_node, use_meter, energy_wh, start_wh) -> None:
+        s = self.state
         record = s.sessions.get(session) or s.settled.get(session)
         codes = set()
         if record is None:
@@ -627,8 +670,7 @@ class LedgerMachine(RuleBasedStateMachine):
         service = half_up(record.service_fen_per_kwh * energy, WS_PER_KWH)
         commission = half_up(service * before.params.commission_bp, 10_000)
         redeemed = min(record.max_beans, bean(before, ev, org), electricity)
-        rules = before.bean_rules.get(org)
-        rebate = min((electricity + service - redeemed) * (rules.rebate_bp if rules else 0)
+        rebate = min((electricity + service - redeemed) * effective_rules(before, org).rebate_bp
                      // 10_000, reserve(before, org) - held_of(before, org))
         wallet = balance(before, f"user:{ev}") - (electricity - redeemed) - service
         settled = after.settled[record.session_id]
@@ -666,6 +708,10 @@ class LedgerMachine(RuleBasedStateMachine):
         than (1 + beta)/alpha x min(1, cost / full weight) points, plus half a millionth."""
         s = self.state
         session = self._known_or_not(data, list(s.settled) or list(s.sessions), "NO-SESSION")
+        self._rate(session, rating, own)
+
+    def _rate(self, session, rating: int, own: bool) -> None:
+        s = self.state
         record = s.settled.get(session) or s.sessions.get(session)
         codes = set()
         if not 1 <= rating <= 5:
@@ -699,7 +745,52 @@ class LedgerMachine(RuleBasedStateMachine):
         if r_v == 0 or cost == 0:
             assert delta == 0
         assert attack_cost_bound_fen(delta, p) <= cost
+        # formula (3) in floating point, written out: (1 + M)/alpha Phi(R) R_v w (W/5 - R/D),
+        # M = beta l / L of the station's node, w = min(1, cost / full weight)
+        station = before.stations[record.station_id]
+        e = before.endorsements.get(station.node_id, Endorsement())
+        m = float(p.beta) * min(e.endorsed, e.owed) / e.owed if e.owed else 0.0
+        r = (old.r_micro if old else 0) / 1e6
+        phi = 1 / (1 + math.exp(-(p.evaluation_max - r) / float(p.sigma)))
+        weight = float(r_v) * min(1.0, cost / p.rating_full_weight_fen)
+        exact = 1e6 * (1 + m) / float(p.alpha) * phi * weight * (
+            rating / p.rating_max - r / p.evaluation_max)
+        expected = min(max(round(1e6 * r + exact), 0), p.evaluation_max * 10**6)
+        assert abs(new.r_micro - expected) <= 1, (new.r_micro, expected)
         event("rating moved R_cs" if delta else "rating without effect")
+
+    @rule(data=st.data(), pile=st.sampled_from([0, 1]),
+          price=st.sampled_from(["PEAK", "PEAK", "VALLEY"]),
+          allowance=st.sampled_from(["none", "own", "own"]), max_beans=st.integers(0, 200),
+          blocks=st.integers(1, 4), use_meter=st.booleans(),
+          energy_wh=st.one_of(st.just(0), st.just("all"), st.integers(0, 2_000),
+                              st.integers(0, 40_000)),
+          rating=st.integers(1, 5), repay=st.sampled_from([True, True, False]))
+    def journey(self, data, pile, price, allowance, max_beans, blocks, use_meter, energy_wh,
+                rating, repay) -> None:
+        """One user's whole charge through the same judged steps: start (maybe with beans),
+        some blocks, settlement by the station's node, a rating, and a top-up that clears a
+        debt."""
+        s = self.state
+        idle = [ev for ev in EVS if ev in s.users and ev not in s.charging]
+        unused = [x for x in SESSIONS if x not in s.sessions and x not in s.settled]
+        if not idle or not unused or not s.stations:
+            event("journey: nobody free")
+            return
+        ev = data.draw(st.sampled_from(idle))
+        station_id = data.draw(st.sampled_from(sorted(s.stations)))
+        if not self._start(ev, unused[0], station_id, pile, price, allowance, max_beans):
+            return
+        for _ in range(blocks):
+            self.seal_block(0)
+        if energy_wh == "all":  # all the pile can deliver: often more than a small wallet holds
+            opened = self.state.sessions[unused[0]]
+            power = self.state.stations[station_id].piles[opened.pile].power_w
+            energy_wh = power * (self.state.time - opened.start_time) // 3600
+        self._settle(unused[0], True, use_meter, energy_wh, 0)
+        self._rate(unused[0], rating, True)
+        if repay and balance(self.state, f"user:{ev}") < 0:
+            self._top_up(self.state.users[ev].org_id, ev, "clear")
 
     # --- governance -------------------------------------------------------------------------
 
@@ -712,7 +803,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self._propose(org, pid, choice, recipient, expires)
 
     @rule(org=st.sampled_from(GENESIS_ORGS),
-          choice=st.one_of(st.just(0), st.integers(0, len(PARAM_MENU) + len(SPEND_MENU) - 1)),
+          choice=st.one_of(st.sampled_from([0, 8, 11]),  # uniform price; the bean bounds
+                           st.integers(0, len(PARAM_MENU) + len(SPEND_MENU) - 1)),
           recipient=st.sampled_from(GENESIS_ORGS), approvers=st.integers(0, 4))
     def campaign(self, org, choice, recipient, approvers) -> None:
         """A proposal under a fresh id, then approvals by the next members in turn (the
@@ -803,6 +895,7 @@ class LedgerMachine(RuleBasedStateMachine):
     rate_station_again = rate_station
     approve_again = approve
     send_red_envelope_again = send_red_envelope
+    send_red_envelope_once_more = send_red_envelope
 
     # --- envelopes ----------------------------------------------------------------------------
 
@@ -821,9 +914,12 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @invariant()
     def ledger_invariants_hold(self) -> None:
-        """Every check of check_invariants, with the settled history."""
+        """Every check of check_invariants, with the settled history; on the sealed chain,
+        the proposers follow the schedule of each block's parent (members join, views change)."""
         checks = check_invariants(self.state, settled=self.history)
         assert len(checks) == 9 and all(i["holds"] for i in checks), checks
+        chain_checks = check_invariants(self.tip.state, self.blocks)
+        assert len(chain_checks) == 7 and all(i["holds"] for i in chain_checks), chain_checks
 
     @invariant()
     def beans_are_backed_per_issuer(self) -> None:
