@@ -8,6 +8,7 @@ the code and field of the first check that does not hold.
 from __future__ import annotations
 
 import hashlib
+from fractions import Fraction
 
 import attrs
 import pytest
@@ -509,3 +510,34 @@ def test_genesis_identifiers_follow_the_transaction_rules(change, field):
     with pytest.raises(ChargeChainError) as caught:
         genesis_block(config)
     assert (caught.value.code, caught.value.field) == ("E_GENESIS", field)
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("block_interval_s", 0), ("commission_bp", 10_001), ("commission_bp", -1),
+    ("credit_min", Fraction(3, 2)), ("beta", Fraction(-1, 2)), ("alpha", Fraction(1, 2)),
+    ("sigma", Fraction(0)), ("evaluation_max", 0), ("rating_max", 0),
+    ("utc_offset_minutes", 841), ("policy", "cheapest"), ("margin_fen", -1),
+    ("reward_fen", 10**12 + 1), ("max_rebate_bp", 10_001), ("min_bean_price_bp", 0),
+    ("rating_full_weight_fen", 0), ("min_start_balance_fen", -1),
+])
+def test_genesis_refuses_a_parameter_out_of_range(field, value):
+    """validate_params at genesis: E_PARAMETER naming the first parameter out of its range."""
+    with pytest.raises(ChargeChainError) as caught:
+        genesis_block(make_config(attrs.evolve(Params(), **{field: value})))
+    assert (caught.value.code, caught.value.field) == ("E_PARAMETER", field)
+
+
+def test_genesis_checks_the_uniform_prices():
+    """Uniform policy without a price, a repeated PriceID, a price out of range: E_PARAMETER."""
+    from refimpl.ledger.records import UniformPrice
+
+    for params in (Params(policy="uniform"),
+                   Params(uniform_prices=(UniformPrice("P", 1), UniformPrice("P", 2))),
+                   Params(uniform_prices=(UniformPrice("P", 100_001),)),
+                   Params(uniform_prices=(UniformPrice("a|b", 1),))):
+        with pytest.raises(ChargeChainError) as caught:
+            genesis_block(make_config(params))
+        assert (caught.value.code, caught.value.field) == ("E_PARAMETER", "uniform_prices")
+    _, tip = genesis_block(make_config(Params(policy="uniform",
+                                              uniform_prices=(UniformPrice("P", 120),))))
+    assert tip.state.params.uniform_prices == (UniformPrice("P", 120),)
