@@ -256,10 +256,9 @@ def process_rate_station(state: State, tx: Transaction) -> State:
     if session.rating:
         raise ChargeChainError("E_RATING", "the session was already rated", field="rating",
                                received=session.rating)
-    payment = session.electricity_fen + session.service_fen
-    if not earns_award(payment):
+    if not earns_award(session.payment_fen):
         raise ChargeChainError("E_RATING", "only a paid service can be rated (IR-REP-1)",
-                               field="payment_fen", expected="> 0", received=payment)
+                               field="payment_fen", expected="> 0", received=session.payment_fen)
     station = state.stations[session.station_id]
     endorsement = state.endorsements.get(station.node_id, Endorsement())
     m = endorsement_experience(endorsement.endorsed, endorsement.owed, state.params.beta)

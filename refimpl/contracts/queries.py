@@ -58,7 +58,7 @@ def bill_of(state: State, session: Session) -> Bill:
     return Bill(
         session_id=session.session_id, time=session.settle_time,
         time_local=local_time_iso(session.settle_time, state.params.utc_offset_minutes),
-        height=session.settle_height, payment_fen=session.electricity_fen + session.service_fen,
+        height=session.settle_height, payment_fen=session.payment_fen,
         electricity_fen=session.electricity_fen, service_fen=session.service_fen,
         price_id=session.price_id, electricity_fen_per_kwh=session.electricity_fen_per_kwh,
         service_fen_per_kwh=session.service_fen_per_kwh, energy_ws=session.energy_ws,

@@ -154,7 +154,7 @@ def process_send_red_envelope(state: State, tx: Transaction) -> State:
     fields.require_keys(tx.body, {"recipients", "total_beans", "split"})
     recipients = fields.sequence(tx.body, "recipients", 1, MAX_RECIPIENTS)
     for index, ev_id in enumerate(recipients):
-        fields.text({"ev_id": ev_id}, "ev_id")
+        fields.text({f"recipients[{index}]": ev_id}, f"recipients[{index}]")
         if ev_id not in state.users:
             raise ChargeChainError("E_UNKNOWN_USER", "no such user", field=f"recipients[{index}]",
                                    received=ev_id)

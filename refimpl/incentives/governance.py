@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import functools
 import typing
-from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
-from refimpl.encoding import canonical_bytes
+from refimpl.encoding import canonical_bytes, to_plain
 from refimpl.errors import ChargeChainError
 from refimpl.incentives import amounts
 from refimpl.incentives.pool import member_book
@@ -64,22 +63,13 @@ def _changes(raw: Any) -> tuple[ParamChange, ...]:
                                    field=f"params.{name}", expected=list(GOVERNED_PARAMS),
                                    received=name)
         try:
-            decode_plain(_thaw(body[name]), _param_types()[name], f"params.{name}")
+            decode_plain(to_plain(body[name]), _param_types()[name], f"params.{name}")
         except ChargeChainError as error:
             raise ChargeChainError("E_TX_FIELD", "parameter value of the wrong type",
                                    field=f"params.{name}", expected=error.expected,
                                    received=error.received) from None
         changes.append(ParamChange(name, canonical_bytes(body[name]).decode("utf-8")))
     return tuple(changes)
-
-
-def _thaw(value: Any) -> Any:
-    """Frozen transaction data (FrozenMaps, tuples) as plain JSON data (dicts, lists)."""
-    if isinstance(value, Mapping):
-        return {k: _thaw(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return [_thaw(v) for v in value]
-    return value
 
 
 @functools.cache

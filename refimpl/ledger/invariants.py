@@ -104,7 +104,7 @@ def busy_piles_match_open_sessions(state: State) -> bool:
 
 def credit_counts_match_settlements(state: State, settled: Iterable[Session]) -> bool:
     """J in R_v (formula 2) counts the user's paid settlements and repaid awards; |sum| <= J."""
-    counts = Counter(s.ev_id for s in settled if s.electricity_fen + s.service_fen > 0)
+    counts = Counter(s.ev_id for s in settled if s.payment_fen > 0)
     return all(c.count == counts[ev] + c.repaid and abs(c.award_sum) <= c.count
                and 0 <= c.unpaid <= c.count for ev, c in state.credit.items()) and (
         set(counts) <= set(state.credit))

@@ -215,6 +215,11 @@ class Session:
     #: beans of the station's operator given back as a charging rebate
     rebate_beans: int = 0
 
+    @property
+    def payment_fen(self) -> int:
+        """F = F_charging + F_service (formula 6), whether paid in money or partly in beans."""
+        return self.electricity_fen + self.service_fen
+
 
 @attrs.frozen
 class MemberBook:

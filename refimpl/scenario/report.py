@@ -43,7 +43,7 @@ def table2_rows(run: DemoRun) -> list[dict[str, Any]]:
     for org_id, change in run.table2:
         op = next(o for o in tianjin.TIANJIN_OPERATORS if o.org_id == org_id)
         session = sessions[org_id]
-        paid = session.electricity_fen + session.service_fen - session.beans_redeemed
+        paid = session.payment_fen - session.beans_redeemed
         paper = tianjin.TABLE2_PAPER_BALANCE_FEN[org_id]
         rows.append({
             "operator": op.english_name,
