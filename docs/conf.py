@@ -284,7 +284,13 @@ EXAMPLE_TX = {
     "kind": "set_tariff",
     "author": "operator:TELD",
     "nonce": 0,
-    "body": {"price_id": "TJ-PEAK", "electricity_fen_per_kwh": 141, "service_fen_per_kwh": 60},
+    "body": {"periods": [
+        {"price_id": "TJ-PEAK", "electricity_fen_per_kwh": 141, "service_fen_per_kwh": 60,
+         "windows": [[480, 660], [1080, 1380]]},
+        {"price_id": "TJ-FLAT", "electricity_fen_per_kwh": 94, "service_fen_per_kwh": 60,
+         "windows": [[420, 480], [660, 1080]]},
+        {"price_id": "TJ-VALLEY", "electricity_fen_per_kwh": 47, "service_fen_per_kwh": 60,
+         "windows": [[0, 420], [1380, 1440]]}]},
 }
 
 
@@ -337,7 +343,7 @@ WORLD_STATE_IDS = {
     "suppliers": ("supplier id", "suppliers/SGTJ"),
     "stations": ("station id", "stations/ST01"),
     "users": ("EVID", "users/EV1"),
-    "tariffs": ("`<org_id>|<price_id>`", "tariffs/TELD|TJ-PEAK"),
+    "tariffs": ("organisation id (one time-of-use tariff each)", "tariffs/TELD"),
     "accounts": ("account id (`pool`, `reward:<org>`, ...)", "accounts/platform:TELD"),
     "minted": ("organisation id of the member whose top-ups and margins brought money in",
                "minted/TELD"),
@@ -353,6 +359,15 @@ WORLD_STATE_IDS = {
     "beans": ("`<ev_id>|<issuer org>` (value: beans held)", "beans/EV1|TELD"),
     "bean_rules": ("organisation id (rebate, sale price)", "bean_rules/TELD"),
     "proposals": ("proposal id", "proposals/uniform-price"),
+    "private_piles": ("station id of a user's shared private pile", "private_piles/PRIV-01"),
+    "markets": ("grid area id (grid company, CRR, token supply)", "markets/TJ-CENTRAL"),
+    "tokens": ("`<holder>|<area>` (value: Wh of delivery right)", "tokens/user:EV1|TJ-CENTRAL"),
+    "orders": ("order id (owner, side, price, quantity, expiry)", "orders/EV1-O1"),
+    "book_levels": ("`<area>|<side>|<price>` (FIFO head and tail)", "book_levels/TJ-CENTRAL|sell|92"),
+    "book_links": ("order id (previous and next at its price)", "book_links/EV1-O1"),
+    "book_masks": ("`<area>|<side>|<depth>|<prefix>` (32-bit occupancy mask)",
+                   "book_masks/TJ-CENTRAL|sell|0|0"),
+    "contracts": ("supply contract id (terms, escrow, deliveries)", "contracts/SC-1"),
     "nonces": ("author", "nonces/user:EV1"),
 }
 
@@ -418,8 +433,9 @@ def _gen_write_set_example() -> None:
 
     first = [
         tx("register_supplier", "admin", {"supplier_id": "GRID", "name": "Grid Co"}),
-        tx("set_tariff", "operator:ALPHA", {"price_id": "PEAK", "electricity_fen_per_kwh": 141,
-                                            "service_fen_per_kwh": 60}),
+        tx("set_tariff", "operator:ALPHA", {"periods": [
+            {"price_id": "PEAK", "electricity_fen_per_kwh": 141, "service_fen_per_kwh": 60,
+             "windows": [[0, 1440]]}]}),
         tx("register_station", "operator:ALPHA", {
             "station_id": "ALPHA-S1", "node_id": "A1", "supplier_id": "GRID", "x_m": 0,
             "y_m": 0, "piles": [{"type": "DC", "power_w": 60_000}]}),
@@ -427,7 +443,7 @@ def _gen_write_set_example() -> None:
                                                "public_key": keys["user:EV1"][1].hex()}),
         tx("top_up", "operator:ALPHA", {"ev_id": "EV1", "amount_fen": 50_000}),
         tx("start_charging", "user:EV1", {"session_id": "a", "station_id": "ALPHA-S1",
-                                          "pile": 0, "price_id": "PEAK"}),
+                                          "pile": 0}),
     ]
     settle_body = {"session_id": "a", "meter_start_wh": 0, "meter_stop_wh": 500}
     _, tip = genesis_block(config)
@@ -555,7 +571,7 @@ def _gen_tests() -> None:
 
 #: Commands the CLI page documents by hand; anything else registered is still listed.
 CLI_COMMANDS = ("demo", "validate", "bills", "stations", "state", "store", "prove", "bench",
-                "spec", "figures")
+                "spec", "figures", "evidence", "export")
 
 
 def _help_text(command, info_name: str, parent):

@@ -1,11 +1,16 @@
 """Settlement conserves money: obligations over the refimpl's own settlement arithmetic.
 
 The charging contract (refimpl/contracts/charging.py, ``process_settle_charging``) moves money
-by exactly four calls: ``settlement_amounts`` -> ``beans_redeemable`` (the beans the user's
-allowance redeems, each paying one fen of the electricity charge from the issuer's reward
-reserve: IR-BEAN-2) -> ``settlement_transfers`` -> ``apply_transfers``. The obligations below
-call those same functions with z3 integer terms, over every input the contract accepts (the
-bounds are the refimpl's own constants).
+by exactly these calls: ``apportion`` (the metered energy split over the tariff's periods by
+time, largest remainder: IR-TOU-3) -> ``period_amounts`` (each period priced and rounded, the
+commission on the summed service charge: IR-TOU-4) -> ``beans_redeemable`` (the beans the
+user's allowance redeems, each paying one fen of the electricity charge from the issuer's
+reward reserve: IR-BEAN-2) -> ``settlement_transfers`` (or ``private_pile_transfers`` at a
+user's private pile, commission on the whole payment: IR-PRIV-3) -> ``apply_transfers``.
+The obligations below call those same functions with z3 integer terms, over every input the
+contract accepts (the bounds are the refimpl's own constants). A charge within one period is
+``settlement_amounts`` (``period_amounts`` with one period); the ``tou_*`` obligations take
+three periods with symbolic times in each.
 """
 
 from __future__ import annotations
@@ -22,9 +27,12 @@ from refimpl.contracts.money import (
     WS_PER_KWH,
     energy_ws_from_meter,
     energy_ws_from_power,
+    period_amounts,
+    private_pile_transfers,
     settlement_amounts,
     settlement_transfers,
 )
+from refimpl.contracts.tariffs import apportion
 from refimpl.contracts.registry import MAX_PILE_POWER_W, MAX_PRICE_FEN_PER_KWH, MAX_TOP_UP_FEN
 from refimpl.incentives.amounts import beans_redeemable
 from refimpl.incentives.beans import MAX_BEANS
@@ -46,7 +54,13 @@ USER, SUPPLIER = account_of_user("EV"), supplier_income_account("S", "O")
 OPERATOR, PLATFORM = account_of_operator("O"), platform_income_account("O")
 RESERVE = reward_reserve_account("O")
 BYSTANDER = account_of_user("BYSTANDER")
-ACCOUNTS = (USER, RESERVE, SUPPLIER, OPERATOR, PLATFORM, BYSTANDER)
+#: a private pile's owner (paid directly: IR-PRIV-3)
+OWNER = account_of_user("OWNER")
+ACCOUNTS = (USER, RESERVE, SUPPLIER, OPERATOR, PLATFORM, BYSTANDER, OWNER)
+#: the time-of-use obligations' number of periods (peak, flat, valley)
+TOU_PERIODS = 3
+#: the longest session the tou obligations consider (s): a year, far beyond any charge
+MAX_SESSION_S = 366 * 24 * 3600
 
 
 def _in_range(term: Any, low: int, high: int) -> Any:
@@ -133,6 +147,75 @@ def _nearest_fen(form: str) -> tuple[list[Any], Any]:
     return premises, z3.And(*claims)
 
 
+def _tou_inputs() -> tuple[list[Any], dict[str, Any]]:
+    """Metered energy, three periods' prices and symbolic seconds of the session in each (>= 0,
+    summing to a positive duration), the energy apportioned by the refimpl."""
+    premises, inputs = accepted_settlement("meter")
+    seconds = [z3.Int(f"seconds[{i}]") for i in range(TOU_PERIODS)]
+    prices = [z3.Ints(f"electricity[{i}] service[{i}]") for i in range(TOU_PERIODS)]
+    premises += [_in_range(t, 0, MAX_SESSION_S) for t in seconds] + [z3.Sum(*seconds) > 0]
+    premises += [_in_range(p, 0, MAX_PRICE_FEN_PER_KWH) for pair in prices for p in pair]
+    energies = apportion(inputs["energy"], seconds, z3_floordiv, z3.If)
+    return premises, {**inputs, "seconds": seconds, "prices": prices, "energies": energies}
+
+
+def _apportion_exact() -> tuple[list[Any], Any]:
+    """The apportioned energies sum to the metered energy, none is negative, a period the
+    session spent no time in gets none, and each is its exact share rounded down or up."""
+    premises, inputs = _tou_inputs()
+    energy, seconds, parts = inputs["energy"], inputs["seconds"], inputs["energies"]
+    whole = z3.Sum(*seconds)
+    claims = [z3.Sum(*parts) == energy]
+    for part, t in zip(parts, seconds):
+        claims += [part >= 0, z3.Implies(t == 0, part == 0),
+                   part * whole <= energy * t + whole, energy * t <= part * whole + whole]
+    return premises, z3.And(*claims)
+
+
+def _period_energies(inputs: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    """Symbolic per-period energies as ``tou_apportion_sums_to_metered`` proves ``apportion``
+    gives them: >= 0 and summing to the metered energy (taken as premises so that z3 need not
+    redo the non-linear division here)."""
+    parts = [z3.Int(f"energy[{i}]") for i in range(TOU_PERIODS)]
+    return [p >= 0 for p in parts] + [z3.Sum(*parts) == inputs["energy"]], parts
+
+
+def _tou_settle(inputs: dict[str, Any], private: bool) -> tuple[Any, Any, dict[str, Any]]:
+    """Run the refimpl's per-period settlement on symbolic inputs: (amounts, beans, after)."""
+    amounts = period_amounts(inputs["prices"], inputs["parts"], inputs["bp"], z3_floordiv,
+                             commission_on_total=private)
+    if private:
+        transfers = private_pile_transfers(amounts, USER, OWNER, PLATFORM)
+        return amounts, 0, apply_transfers(inputs["balances"], transfers)
+    beans = beans_redeemable(inputs["max_beans"], inputs["held"], amounts.electricity,
+                             minimum=z3_min)
+    transfers = settlement_transfers(amounts, beans, USER, RESERVE, SUPPLIER, OPERATOR, PLATFORM)
+    return amounts, beans, apply_transfers(inputs["balances"], transfers)
+
+
+def _tou_pays_exactly(private: bool) -> tuple[list[Any], Any]:
+    """Per-period rounding: the sum over all accounts is unchanged, the user pays F - beans,
+    and each party gets its share (at a private pile: the owner F - commission, the platform
+    the commission on F); the commission lies in 0..base and nobody else moves."""
+    premises, inputs = _tou_inputs()
+    energy_premises, parts = _period_energies(inputs)
+    amounts, beans, after = _tou_settle({**inputs, "parts": parts}, private)
+    premises += energy_premises
+    before = inputs["balances"]
+    total = amounts.electricity + amounts.service
+    if private:
+        moves = {USER: -total, OWNER: total - amounts.commission, PLATFORM: amounts.commission}
+        base = total
+    else:
+        moves = {USER: -(total - beans), RESERVE: -beans, SUPPLIER: amounts.electricity,
+                 OPERATOR: amounts.service - amounts.commission, PLATFORM: amounts.commission}
+        base = amounts.service
+    return premises, z3.And(z3.Sum(*after.values()) == z3.Sum(*before.values()),
+                            moves_exactly(before, after, moves),
+                            amounts.electricity >= 0, amounts.service >= 0,
+                            0 <= amounts.commission, amounts.commission <= base)
+
+
 def _top_up_mints_exactly() -> tuple[list[Any], Any]:
     """A top-up raises the sum of balances by exactly its amount."""
     amount = z3.Int("amount_fen")
@@ -167,6 +250,19 @@ OBLIGATIONS: tuple[Obligation, ...] = (
                "a fen, halves up", lambda: _nearest_fen("meter")),
     Obligation("settlement_rounds_to_nearest_fen_power",
                "the same for power x duration settlements", lambda: _nearest_fen("power")),
+    Obligation("tou_apportion_sums_to_metered",
+               "the energy apportioned to three price periods by time sums exactly to the "
+               "metered energy; each part is >= 0, 0 for a period without time, and within "
+               "1 Ws of its exact share", _apportion_exact),
+    Obligation("tou_settlement_conserves_money",
+               "with per-period rounding over three periods (energies >= 0 summing to the metered "
+               "energy, as apportioned), the sum over all accounts is "
+               "unchanged and user, reserve, supplier, operator and platform move by exactly "
+               "their shares", lambda: _tou_pays_exactly(False)),
+    Obligation("private_pile_settlement_conserves_money",
+               "at a private pile (three periods), the user pays F, the owner gets F less the "
+               "commission on F, the platform the commission; the sum is unchanged",
+               lambda: _tou_pays_exactly(True)),
     Obligation("top_up_mints_exactly", "a top-up raises the total by exactly its amount",
                _top_up_mints_exactly),
 )

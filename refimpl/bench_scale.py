@@ -107,8 +107,9 @@ def _register(chain: _Chain, users: int, log: Callable[[str], None]) -> list[str
     stations = max(1, users // USERS_PER_STATION)
     txs = [chain.tx("register_supplier", ADMIN, {"supplier_id": "SGCC", "name": "State Grid"})]
     for org, _ in OPERATORS:
-        txs.append(chain.tx("set_tariff", f"operator:{org}", {
-            "price_id": "PEAK", "electricity_fen_per_kwh": 141, "service_fen_per_kwh": 60}))
+        txs.append(chain.tx("set_tariff", f"operator:{org}", {"periods": [
+            {"price_id": "PEAK", "electricity_fen_per_kwh": 141, "service_fen_per_kwh": 60,
+             "windows": [[0, 1440]]}]}))
     ids = []
     for i in range(stations):
         org = OPERATORS[i % len(OPERATORS)][0]
@@ -141,7 +142,7 @@ def _sessions(chain: _Chain, stations: list[str], first_user: int, count: int) -
         ev = f"EV{first_user + k:07d}"
         sid = f"{ev}-bench"
         txs.append(chain.tx("start_charging", f"user:{ev}", {
-            "session_id": sid, "station_id": station, "pile": pile, "price_id": "PEAK"}))
+            "session_id": sid, "station_id": station, "pile": pile}))
         opened.append((sid, station, f"node:{chain.tip.state.stations[station].node_id}"))
     for i in range(0, len(txs), BLOCK_TX):
         chain.block(txs[i:i + BLOCK_TX])

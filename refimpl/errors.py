@@ -56,6 +56,19 @@ ERROR_CODES: dict[str, str] = {
     "E_PROPOSAL_STATE": "the proposal is expired or already enacted, or the member already "
                         "approved it",
     "E_PARAMETER": "a consortium parameter is out of its admitted range",
+    # tariffs and private piles
+    "E_TARIFF_PERIODS": "a tariff's price periods do not cover the local day exactly once "
+                        "(overlapping, missing or malformed time windows)",
+    "E_PILE_UNAVAILABLE": "a private pile is outside its availability windows or not shared "
+                          "with this user",
+    # market (001)
+    "E_UNKNOWN_MARKET": "no energy market for that grid area",
+    "E_UNKNOWN_ORDER": "no order with that id",
+    "E_ORDER_STATE": "the order is filled, cancelled or expired, or not the sender's",
+    "E_INSUFFICIENT_TOKENS": "the holder does not have the energy tokens this needs",
+    "E_UNKNOWN_CONTRACT": "no supply contract with that id",
+    "E_CONTRACT_STATE": "the supply contract is not in the state this transaction needs",
+    "E_COSIGNATURE": "a counter-party's signature is missing or does not verify over the terms",
     # chain
     "E_BLOCK_HEIGHT": "the block height is not parent height + 1",
     "E_BLOCK_PARENT": "the block's previous hash or chain id is not its parent's",
@@ -75,6 +88,8 @@ ERROR_CODES: dict[str, str] = {
                            "commit signatures of a quorum of the committee",
     "E_PROOF": "a world-state proof does not show the claimed value (or absence) under the "
                "header's state root, or the header is not the expected one",
+    "E_QUERY": "an evidence query or export argument is out of range (party, year, quarter, "
+               "target URL), or the export target is not empty or does not match the chain",
     # consensus (PBFT replicas)
     "E_MSG_AUTH": "a consensus message's MAC authenticator or SM2 signature does not verify",
     "E_MSG_FORMAT": "a consensus message is malformed or does not fit the sender's role "

@@ -45,6 +45,13 @@ def make_config(params: Params | None = None) -> GenesisConfig:
                          keypair(ADMIN)[1], members)
 
 
+def tariff_body(*periods: tuple[str, int, int, list[list[int]]]) -> dict[str, Any]:
+    """A set_tariff body; by default one period, PEAK at 141 + 60 fen/kWh, all day long."""
+    periods = periods or (("PEAK", 141, 60, [[0, 1440]]),)
+    return {"periods": [{"price_id": p, "electricity_fen_per_kwh": e, "service_fen_per_kwh": s,
+                         "windows": w} for p, e, s, w in periods]}
+
+
 class World:
     """A ledger under test: tracks nonces and block time so tests read like the protocol."""
 
@@ -86,8 +93,7 @@ class World:
         self.next_block()
         self.apply("register_supplier", ADMIN, {"supplier_id": "GRID", "name": "Grid Co"})
         for org, _, nodes in MEMBERS:
-            self.apply("set_tariff", f"operator:{org}", {
-                "price_id": "PEAK", "electricity_fen_per_kwh": 141, "service_fen_per_kwh": 60})
+            self.apply("set_tariff", f"operator:{org}", tariff_body())
             self.apply("register_station", f"operator:{org}", {
                 "station_id": f"{org}-S1", "node_id": nodes[0], "supplier_id": "GRID",
                 "x_m": 100 * len(org), "y_m": 0,

@@ -29,8 +29,7 @@ def tx(kind: str, author: str, nonce: int, body: dict[str, Any]):
 
 def _start(ev: str, nonce: int, session: str, pile: int):
     return tx("start_charging", f"user:{ev}", nonce, {"session_id": session,
-                                                       "station_id": "GAMMA-S1", "pile": pile,
-                                                       "price_id": "PEAK"})
+                                                       "station_id": "GAMMA-S1", "pile": pile})
 
 
 def _settle(nonce: int, session: str, wh: int):
@@ -41,8 +40,8 @@ def _settle(nonce: int, session: str, wh: int):
 #: block height -> transactions: registrations, charges of EV1 and EV2, a rating, an empty block
 BATCHES = {
     1: [tx("register_supplier", ADMIN, 0, {"supplier_id": "GRID", "name": "Grid Co"}),
-        tx("set_tariff", "operator:GAMMA", 0, {"price_id": "PEAK", "electricity_fen_per_kwh": 141,
-                                               "service_fen_per_kwh": 60}),
+        tx("set_tariff", "operator:GAMMA", 0, {"periods": [{"price_id": "PEAK", "electricity_fen_per_kwh": 141,
+                                               "service_fen_per_kwh": 60, "windows": [[0, 1440]]}]}),
         tx("register_station", "operator:GAMMA", 1, {
             "station_id": "GAMMA-S1", "node_id": "G1", "supplier_id": "GRID", "x_m": 0, "y_m": 0,
             "piles": [{"type": "DC", "power_w": 60_000}, {"type": "DC", "power_w": 60_000}]}),

@@ -92,16 +92,16 @@ def chain_transactions() -> dict[int, list]:
     return {
         1: [
             tx("register_supplier", ADMIN, 0, {"supplier_id": "GRID", "name": "Grid Co"}),
-            tx("set_tariff", "operator:ALPHA", 0, {"price_id": "PEAK",
+            tx("set_tariff", "operator:ALPHA", 0, {"periods": [{"price_id": "PEAK",
                                                    "electricity_fen_per_kwh": 141,
-                                                   "service_fen_per_kwh": 60}),
+                                                   "service_fen_per_kwh": 60, "windows": [[0, 1440]]}]}),
             tx("register_station", "operator:ALPHA", 1, station_body()),
             tx("register_user", "operator:ALPHA", 2, {"ev_id": "EV1",
                                                       "public_key": public_hex("user:EV1")}),
             tx("top_up", "operator:ALPHA", 3, {"ev_id": "EV1", "amount_fen": 50_000}),
         ],
         2: [tx("start_charging", "user:EV1", 0, {"session_id": "s1", "station_id": "ALPHA-S1",
-                                                 "pile": 0, "price_id": "PEAK"})],
+                                                 "pile": 0})],
         3: [tx("settle_charging", "node:A1", 0, {"session_id": "s1", "meter_start_wh": 0,
                                                  "meter_stop_wh": 1000})],
         4: [tx("rate_station", "user:EV1", 1, {"session_id": "s1", "rating": 5})],
@@ -331,9 +331,9 @@ def _with_invalid_transaction(chain, index, bad):
                    signer="operator:BETA"), "E_TX_SIGNATURE"),
     (3, lambda: tx("register_user", "operator:ALPHA", 2, {"ev_id": "EV1", "public_key": "00"}),
      "E_TX_FIELD"),
-    (1, lambda: tx("set_tariff", "user:EV1", 0, {"price_id": "PEAK",
+    (1, lambda: tx("set_tariff", "user:EV1", 0, {"periods": [{"price_id": "PEAK",
                                                  "electricity_fen_per_kwh": 1,
-                                                 "service_fen_per_kwh": 1}), "E_TX_AUTHOR"),
+                                                 "service_fen_per_kwh": 1, "windows": [[0, 1440]]}]}), "E_TX_AUTHOR"),
 ])
 def test_block_with_an_invalid_transaction(chain, index, make_bad, inner_code):
     """A correct-looking, re-signed header over an invalid transaction: E_BLOCK_TX names it."""
@@ -409,11 +409,11 @@ def test_build_block_leaves_invalid_candidates_out(chain):
     """Invalid candidates are reported with their codes; the valid ones are included in order."""
     candidates = [
         tx("register_supplier", ADMIN, 0, {"supplier_id": "GRID", "name": "Grid Co"}),
-        tx("set_tariff", "operator:ALPHA", 0, {"price_id": "P", "electricity_fen_per_kwh": 1,
-                                               "service_fen_per_kwh": 2},
+        tx("set_tariff", "operator:ALPHA", 0, {"periods": [{"price_id": "P", "electricity_fen_per_kwh": 1,
+                                               "service_fen_per_kwh": 2, "windows": [[0, 1440]]}]},
            signer="operator:BETA"),
-        tx("set_tariff", "operator:ALPHA", 0, {"price_id": "P", "electricity_fen_per_kwh": 1,
-                                               "service_fen_per_kwh": 2}),
+        tx("set_tariff", "operator:ALPHA", 0, {"periods": [{"price_id": "P", "electricity_fen_per_kwh": 1,
+                                               "service_fen_per_kwh": 2, "windows": [[0, 1440]]}]}),
         tx("top_up", "operator:ALPHA", 1, {"ev_id": "EV9", "amount_fen": 100}),
         tx("register_station", "operator:ALPHA", 5, station_body()),
         tx("register_supplier", ADMIN, 1, {"supplier_id": "GRID", "name": "Again"}),

@@ -54,9 +54,9 @@ def chain_file(tmp_path_factory) -> Path:
     batches = {
         1: ("A1", [
             tx("register_supplier", ADMIN, 0, {"supplier_id": "GRID", "name": "Grid Co"}),
-            tx("set_tariff", "operator:GAMMA", 0, {"price_id": "PEAK",
+            tx("set_tariff", "operator:GAMMA", 0, {"periods": [{"price_id": "PEAK",
                                                    "electricity_fen_per_kwh": 141,
-                                                   "service_fen_per_kwh": 60}),
+                                                   "service_fen_per_kwh": 60, "windows": [[0, 1440]]}]}),
             tx("register_station", "operator:GAMMA", 1, {
                 "station_id": "GAMMA-S1", "node_id": "G1", "supplier_id": "GRID", "x_m": 0,
                 "y_m": 0, "piles": [{"type": "DC", "power_w": 60_000}]}),
@@ -65,8 +65,7 @@ def chain_file(tmp_path_factory) -> Path:
             tx("top_up", "operator:ALPHA", 1, {"ev_id": "EV1", "amount_fen": 10_000}),
         ]),
         2: ("B1", [tx("start_charging", "user:EV1", 0, {"session_id": "s1",
-                                                         "station_id": "GAMMA-S1", "pile": 0,
-                                                         "price_id": "PEAK"})]),
+                                                         "station_id": "GAMMA-S1", "pile": 0})]),
         3: ("G1", [tx("settle_charging", "node:G1", 0, {"session_id": "s1",
                                                         "meter_start_wh": 1_000,
                                                         "meter_stop_wh": 3_000})]),
@@ -213,6 +212,10 @@ def test_bills_json_on_a_small_chain(chain_file):
         "electricity_fen": 282, "service_fen": 120, "price_id": "PEAK",
         "electricity_fen_per_kwh": 141, "service_fen_per_kwh": 60, "energy_ws": 7_200_000,
         "cs_id": "GAMMA-S1", "ev_org_id": "ALPHA", "cs_org_id": "GAMMA",
+        "periods": [{"price_id": "PEAK", "duration_s": 600, "energy_ws": 7_200_000,
+                     "electricity_fen_per_kwh": 141, "service_fen_per_kwh": 60,
+                     "electricity_fen": 282, "service_fen": 120}],
+        "owner": "", "commission_fen": 6,
     }]
 
 
@@ -303,7 +306,7 @@ def test_stations_recommends_from_a_stored_chain(tmp_path):
     import sys
 
     db = tmp_path / "demo.sqlite"
-    made = subprocess.run([sys.executable, "-m", "refimpl", "demo", "--users", "5", "--blocks", "60",
+    made = subprocess.run([sys.executable, "-m", "refimpl", "demo", "--users", "5", "--blocks", "125",
                            "--db", str(db), "--json"], capture_output=True, text=True)
     assert made.returncode == 0, made.stderr
     shown = subprocess.run([sys.executable, "-m", "refimpl", "stations", "0", "0", "--radius", "800",
@@ -317,7 +320,7 @@ def test_stations_recommends_from_a_stored_chain(tmp_path):
     assert keys == sorted(keys)
     assert all(r["score_micro"] == max(r["evaluation_micro"], 3_000_000)
                - 1_000 * math.isqrt(r["distance_sq_m2"]) + 100_000 * min(r["free_piles"], 3)
-               for r in rows)  # nobody has 20 ratings in 60 blocks
+               for r in rows)  # nobody has 20 ratings in 125 blocks
     missing = subprocess.run([sys.executable, "-m", "refimpl", "stations", "0", "0", "--db",
                               str(tmp_path / "none.sqlite")], capture_output=True, text=True)
     assert missing.returncode == 2 and "E_STORE" in missing.stderr

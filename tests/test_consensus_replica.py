@@ -393,7 +393,8 @@ def test_a_decision_without_a_quorum_of_signed_commits_is_refused():
 def test_the_tianjin_committee_has_fifteen_voters_and_four_masters():
     from refimpl.node.network_ledger import ledger_committee
     from refimpl.chain.genesis import genesis_state
-    from refimpl.scenario.demo import DemoOptions, _authors, _keys, build_config
+    from refimpl.scenario.consortium import authors as _authors, build_config, keys_for as _keys
+    from refimpl.scenario.demo import DemoOptions
 
     options = DemoOptions(users=1)
     state = genesis_state(build_config(options, _keys(options.seed, _authors(options))))

@@ -291,7 +291,8 @@ def test_demo_fault_options_are_checked():
 def _ledger_world():
     from refimpl.chain.block import genesis_block
     from refimpl.scenario import tianjin
-    from refimpl.scenario.demo import DemoOptions, _authors, _keys, build_config
+    from refimpl.scenario.consortium import authors as _authors, build_config, keys_for as _keys
+    from refimpl.scenario.demo import DemoOptions
 
     options = DemoOptions(users=1)
     keys = _keys(options.seed, _authors(options))

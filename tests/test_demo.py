@@ -233,7 +233,8 @@ def test_another_seed_gives_another_chain(small_runs):
 def test_a_demo_that_reports_success_reproduced_all_of_table2(small_runs):
     """Exit 0 means Table 2 was reproduced: all four rows, not just the rows that were reached.
 
-    120 blocks (the CLI accepts --blocks >= 110) end before the fourth Table 2 charge settles.
+    120 blocks end before the fourth Table 2 charge settles (block 123: the charges run from
+    block 96, 08:00 local, the start of the morning peak: IR-TOU-7).
     """
     proc, report, _ = small_runs["a"]
     rows = [r["operator"] for r in report["table2"]]
@@ -243,7 +244,8 @@ def test_a_demo_that_reports_success_reproduced_all_of_table2(small_runs):
 # --------------------------------------------------------------------------- the demo's store
 
 
-TINY = ("--users", "5", "--blocks", "40")
+#: the Table 2 charges settle by block 123 (IR-TOU-7), so a successful demo has 125 blocks
+TINY = ("--users", "5", "--blocks", "125")
 
 
 @pytest.fixture(scope="module")
@@ -257,7 +259,7 @@ def tiny_store(tmp_path_factory):
 
 def test_the_demo_store_has_certified_blocks(tiny_store):
     report, path = tiny_store
-    assert report["chain"]["store"] == {"created": True, "blocks_kept": 0, "blocks_appended": 40}
+    assert report["chain"]["store"] == {"created": True, "blocks_kept": 0, "blocks_appended": 125}
     db = sqlite3.connect(path)
     try:
         certificates = [c for (c,) in db.execute("SELECT certificate FROM blocks ORDER BY height")]
@@ -277,7 +279,7 @@ def test_running_the_demo_again_keeps_the_store(tiny_store, tmp_path):
     proc = run_cli("demo", *TINY, "--json", "--db", str(copy))
     assert proc.returncode == 0, proc.stderr
     again = json.loads(proc.stdout)
-    assert again["chain"]["store"] == {"created": False, "blocks_kept": 41, "blocks_appended": 0}
+    assert again["chain"]["store"] == {"created": False, "blocks_kept": 126, "blocks_appended": 0}
     assert again["chain"]["tip_hash"] == report["chain"]["tip_hash"]
     assert stored_rows(copy) == before
 
@@ -305,7 +307,7 @@ def test_the_demo_never_overwrites_another_chain(tiny_store, tmp_path):
 def uniform(tmp_path_factory):
     """`chargechain demo --policy uniform`, small: (process, report)."""
     path = tmp_path_factory.mktemp("uniform") / "chain.sqlite"
-    proc = run_cli("demo", "--policy", "uniform", "--users", "30", "--blocks", "100", "--json",
+    proc = run_cli("demo", "--policy", "uniform", "--users", "30", "--blocks", "132", "--json",
                    "--db", str(path))
     return proc, json.loads(proc.stdout)
 
@@ -316,7 +318,9 @@ def test_uniform_demo_votes_one_price_and_charges_it_everywhere(uniform):
     proc, report = uniform
     assert proc.returncode == 0, proc.stderr
     assert report["scenario"]["policy"] == report["incentives"]["policy"] == "uniform"
-    assert report["incentives"]["uniform_prices"] == {"TJ-PEAK": "1.20"}
+    # one price per time-of-use period: the peak one, and 2/3 and 1/3 of it (IR-TOU-6, IR-TOU-7)
+    assert report["incentives"]["uniform_prices"] == {"TJ-PEAK": "1.20", "TJ-FLAT": "0.80",
+                                                      "TJ-VALLEY": "0.40"}
     rows = [(r["operator"], r["electricity_yuan_per_kwh"], r["service_yuan_per_kwh"],
              r["balance_change_yuan"], r["matches_charge"]) for r in report["table2"]]
     # 26.4 kWh x 1.20 = 31.68 yuan of electricity, plus 26.4 x the service price
@@ -328,13 +332,13 @@ def test_uniform_demo_votes_one_price_and_charges_it_everywhere(uniform):
 
 
 def test_uniform_demo_pays_rewards_and_issues_beans(uniform):
-    """100 blocks: each of the 4 members proposed 25 and got 25 x 1 yuan from the pool, which
+    """132 blocks: each of the 4 members proposed 33 and got 33 x 1 yuan from the pool, which
     held 4 x 10 000 yuan of margins; every member issued beans, and some were redeemed."""
     _, report = uniform
     incentives = report["incentives"]
-    assert incentives["pool_yuan"] == "39900.00"
+    assert incentives["pool_yuan"] == "39868.00"
     operators = incentives["operators"]
-    assert {row["rewards_yuan"] for row in operators.values()} == {"25.00"}
+    assert {row["rewards_yuan"] for row in operators.values()} == {"33.00"}
     assert {row["margin_yuan"] for row in operators.values()} == {"10000.00"}
     assert all(row["beans_issued"] > 0 for row in operators.values())
     assert sum(row["beans_redeemed"] for row in operators.values()) > 0

@@ -31,7 +31,7 @@ GENERATED = DOCS / "_generated"
 FOREIGN_PAGES = {"crypto.md", "consensus.md", "replicas.md"}
 #: Every page of the site (file stem).
 PAGES = ["index", "architecture", "data-formats", "crypto", "consensus", "replicas", "contracts",
-         "incentives", "interpretation-register", "cli", "proofs", "error-codes", "testing", "api",
+         "incentives", "market", "interpretation-register", "cli", "proofs", "error-codes", "testing", "api",
          "world-state-tree", "store", "figures"]
 
 IR_ID = re.compile(r"\bIR-[A-Z][A-Z0-9]*-[0-9]+\b")
@@ -249,7 +249,7 @@ def test_transaction_kinds_table_is_complete(site):
         assert definition.summary in text
     for tag in ("chargechain/tx/v1", "chargechain/block/v1"):
         assert tag in text
-    assert "chargechain-sqlite/2" in _text(site, "store")
+    assert "chargechain-sqlite/3" in _text(site, "store")
 
 
 def test_every_command_is_documented(site):
@@ -296,7 +296,13 @@ EXAMPLE = {
     "kind": "set_tariff",
     "author": "operator:TELD",
     "nonce": 0,
-    "body": {"price_id": "TJ-PEAK", "electricity_fen_per_kwh": 141, "service_fen_per_kwh": 60},
+    "body": {"periods": [
+        {"price_id": "TJ-PEAK", "electricity_fen_per_kwh": 141, "service_fen_per_kwh": 60,
+         "windows": [[480, 660], [1080, 1380]]},
+        {"price_id": "TJ-FLAT", "electricity_fen_per_kwh": 94, "service_fen_per_kwh": 60,
+         "windows": [[420, 480], [660, 1080]]},
+        {"price_id": "TJ-VALLEY", "electricity_fen_per_kwh": 47, "service_fen_per_kwh": 60,
+         "windows": [[0, 420], [1380, 1440]]}]},
 }
 
 

@@ -97,7 +97,7 @@ def envelope(w: World, org: str, recipients: list[str], total: int, split: str =
 def start(w: World, ev: str, session: str, station: str, pile: int = 0, price: str = "PEAK",
           **extra: Any) -> None:
     w.apply("start_charging", f"user:{ev}", {"session_id": session, "station_id": station,
-                                             "pile": pile, "price_id": price, **extra})
+                                             "pile": pile, **extra})
 
 
 def settle(w: World, node: str, session: str, wh: int) -> None:
@@ -513,13 +513,13 @@ def test_beans_of_another_issuer_are_refused(market):
     """EV1 holds BETA beans; at ALPHA's station it may offer only ALPHA's."""
     _beans_market(market)
     rejects(market, "start_charging", "user:EV1",
-            {"session_id": "s1", "station_id": "ALPHA-S1", "pile": 0, "price_id": "PEAK",
+            {"session_id": "s1", "station_id": "ALPHA-S1", "pile": 0,
              "bean_issuer": "BETA", "max_beans": 40}, "E_BEAN_ISSUER")
     rejects(market, "start_charging", "user:EV1",
-            {"session_id": "s1", "station_id": "ALPHA-S1", "pile": 0, "price_id": "PEAK",
+            {"session_id": "s1", "station_id": "ALPHA-S1", "pile": 0,
              "max_beans": 40}, "E_TX_FIELD")
     rejects(market, "start_charging", "user:EV1",
-            {"session_id": "s1", "station_id": "ALPHA-S1", "pile": 0, "price_id": "PEAK",
+            {"session_id": "s1", "station_id": "ALPHA-S1", "pile": 0,
              "bean_issuer": "ALPHA", "max_beans": -1}, "E_TX_FIELD")
 
 
@@ -726,8 +726,8 @@ def test_uniform_policy(market):
     """After enactment a new session at any operator pays 100 fen/kWh of electricity and its
     own operator's service price; a session opened before keeps the price it started with."""
     register_user(market, "GAMMA", "EV3", top_up=5000)
-    market.apply("set_tariff", "operator:BETA", {"price_id": "PEAK", "electricity_fen_per_kwh":
-                                                 150, "service_fen_per_kwh": 80})
+    market.apply("set_tariff", "operator:BETA", {"periods": [{"price_id": "PEAK", "electricity_fen_per_kwh":
+                                                 150, "service_fen_per_kwh": 80, "windows": [[0, 1440]]}]})
     start(market, "EV3", "old", "GAMMA-S1", pile=1)
     propose(market, "ALPHA", "U", UNIFORM)
     approve(market, "GAMMA", "U")
@@ -750,12 +750,12 @@ def test_uniform_policy(market):
 def test_uniform_policy_without_a_price_for_the_period(market):
     """ALPHA's VALLEY tariff works per operator; under the uniform policy (PEAK only) it has no
     electricity price: E_UNKNOWN_TARIFF. Switching back restores the operator's own price."""
-    market.apply("set_tariff", "operator:ALPHA", {"price_id": "VALLEY", "electricity_fen_per_kwh":
-                                                  50, "service_fen_per_kwh": 30})
+    market.apply("set_tariff", "operator:ALPHA", {"periods": [{"price_id": "VALLEY", "electricity_fen_per_kwh":
+                                                  50, "service_fen_per_kwh": 30, "windows": [[0, 1440]]}]})
     propose(market, "ALPHA", "U", UNIFORM)
     approve(market, "BETA", "U")
     rejects(market, "start_charging", "user:EV1", {"session_id": "v", "station_id": "ALPHA-S1",
-                                                   "pile": 0, "price_id": "VALLEY"},
+                                                   "pile": 0},
             "E_UNKNOWN_TARIFF")
     propose(market, "BETA", "BACK", {"policy": "per_operator"})
     approve(market, "GAMMA", "BACK")
@@ -773,7 +773,7 @@ def test_the_issues_attack_unfunded_users_cannot_start(market):
     """An operator's unfunded users are below the 1000 fen a start needs."""
     register_user(market, "GAMMA", "F1")
     rejects(market, "start_charging", "user:F1", {"session_id": "f1", "station_id": "GAMMA-S1",
-                                                  "pile": 0, "price_id": "PEAK"},
+                                                  "pile": 0},
             "E_INSUFFICIENT_FUNDS")
 
 
@@ -797,8 +797,8 @@ def test_the_issues_attack_zero_energy_sessions_earn_nothing():
 
 def test_a_service_at_zero_prices_is_not_paid_and_cannot_be_rated(market):
     """Energy delivered at a 0/0 tariff: no payment, no award, no rating."""
-    market.apply("set_tariff", "operator:ALPHA", {"price_id": "FREE", "electricity_fen_per_kwh": 0,
-                                                  "service_fen_per_kwh": 0})
+    market.apply("set_tariff", "operator:ALPHA", {"periods": [{"price_id": "FREE", "electricity_fen_per_kwh": 0,
+                                                  "service_fen_per_kwh": 0, "windows": [[0, 1440]]}]})
     start(market, "EV1", "z", "ALPHA-S1", price="FREE")
     market.next_block()
     settle(market, "A1", "z", 1000)
@@ -914,7 +914,7 @@ def test_endorsement_experience_per_node(market):
 def test_one_open_session_per_user(market):
     start(market, "EV1", "s1", "ALPHA-S1")
     rejects(market, "start_charging", "user:EV1", {"session_id": "s2", "station_id": "BETA-S1",
-                                                   "pile": 0, "price_id": "PEAK"},
+                                                   "pile": 0},
             "E_SESSION_STATE")
     market.next_block()
     settle(market, "A1", "s1", 10)
@@ -926,7 +926,7 @@ def test_start_needs_the_minimum_balance():
     w = World()
     w.setup_market(top_up=999)
     rejects(w, "start_charging", "user:EV1", {"session_id": "s1", "station_id": "ALPHA-S1",
-                                              "pile": 0, "price_id": "PEAK"},
+                                              "pile": 0},
             "E_INSUFFICIENT_FUNDS")
     w.apply("top_up", "operator:ALPHA", {"ev_id": "EV1", "amount_fen": 1})
     start(w, "EV1", "s1", "ALPHA-S1")
@@ -944,7 +944,7 @@ def test_debt_and_its_repayment():
     settle(w, "A1", "s1", 10_000)
     assert acct(w, "user:EV1") == -1010
     assert w.state.credit["EV1"] == Credit(award_sum=-1, count=1, unpaid=1, repaid=0)
-    body = {"session_id": "s2", "station_id": "BETA-S1", "pile": 0, "price_id": "PEAK"}
+    body = {"session_id": "s2", "station_id": "BETA-S1", "pile": 0}
     rejects(w, "start_charging", "user:EV1", body, "E_INSUFFICIENT_CREDIT")
     w.apply("top_up", "operator:ALPHA", {"ev_id": "EV1", "amount_fen": 1000})
     assert w.state.credit["EV1"] == Credit(-1, 1, 1, 0)

@@ -38,8 +38,7 @@ TEMPLATES = [
                                    "expires_height": 10, "amount_fen": 100, "recipient": "BETA",
                                    "purpose": "promotion"}),
     ("approve", "operator:BETA", {"proposal_id": "open"}),
-    ("start_charging", "user:EV2", {"session_id": "s", "station_id": "BETA-S1", "pile": 0,
-                                    "price_id": "PEAK", "bean_issuer": "BETA", "max_beans": 10}),
+    ("start_charging", "user:EV2", {"session_id": "s", "station_id": "BETA-S1", "pile": 0, "bean_issuer": "BETA", "max_beans": 10}),
 ]
 SETTINGS = settings(max_examples=400, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))

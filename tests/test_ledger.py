@@ -25,13 +25,28 @@ def _rejects(world, tx, code):
 
 
 def test_every_kind_has_a_role_and_handler():
-    """The dispatcher knows sixteen kinds, each sent by one role."""
-    assert set(TX_KINDS) == {"register_operator", "register_supplier", "register_station",
-                             "register_user", "set_tariff", "top_up", "start_charging",
-                             "settle_charging", "rate_station", "add_to_pool", "withdraw_reward",
-                             "set_bean_rules", "buy_beans", "send_red_envelope", "propose",
-                             "approve"}
-    assert {k.role for k in TX_KINDS.values()} == {"admin", "operator", "user", "node"}
+    """The dispatcher knows the 33 kinds of the registry, charging, incentives and market
+    contracts, each sent by one role."""
+    assert set(TX_KINDS) == {
+        "register_operator", "register_supplier", "register_station", "register_user",
+        "set_tariff", "top_up", "start_charging", "settle_charging", "rate_station",
+        "add_to_pool", "withdraw_reward", "set_bean_rules", "buy_beans", "send_red_envelope",
+        "propose", "approve", "register_private_pile",
+        "open_market", "place_order", "market_order", "cancel_order", "supplier_place_order",
+        "supplier_market_order", "supplier_cancel_order",
+        "set_catalog_price", "top_up_supplier", "sign_contract", "record_delivery",
+        "settle_contract", "confirm_settlement", "supplier_confirm_settlement",
+        "finalize_contract", "supplier_finalize_contract"}
+    assert {k.role for k in TX_KINDS.values()} == {"admin", "operator", "user", "node", "supplier"}
+    assert TX_KINDS["place_order"].handler is TX_KINDS["supplier_place_order"].handler
+
+
+def test_a_kind_cannot_be_registered_twice():
+    """register_kinds refuses a name already taken (no contract silently replaces another)."""
+    from refimpl.contracts.dispatch import register_kinds
+
+    with pytest.raises(ValueError):
+        register_kinds({"top_up": ("operator", lambda state, tx: state, "again")})
 
 
 def test_signature_must_be_the_authors(world):
@@ -102,18 +117,21 @@ def test_wrong_chain_kind_role_author(world):
     ("top_up", "operator:ALPHA", {"ev_id": "EV1", "amount_fen": 0}, "E_TX_FIELD"),
     ("top_up", "operator:ALPHA", {"ev_id": "EV1", "amount_fen": True}, "E_TX_FIELD"),
     ("top_up", "operator:ALPHA", {"ev_id": "NOPE", "amount_fen": 5}, "E_UNKNOWN_USER"),
-    ("set_tariff", "operator:ALPHA", {"price_id": "P", "electricity_fen_per_kwh": -1,
-                                      "service_fen_per_kwh": 0}, "E_TX_FIELD"),
-    ("set_tariff", "operator:ALPHA", {"price_id": "P|Q", "electricity_fen_per_kwh": 1,
-                                      "service_fen_per_kwh": 0}, "E_TX_FIELD"),
-    ("start_charging", "user:EV1", {"session_id": "s", "station_id": "NOPE", "pile": 0,
-                                    "price_id": "PEAK"}, "E_UNKNOWN_STATION"),
-    ("start_charging", "user:EV1", {"session_id": "s", "station_id": "ALPHA-S1", "pile": 2,
-                                    "price_id": "PEAK"}, "E_UNKNOWN_PILE"),
+    ("set_tariff", "operator:ALPHA", {"periods": [{"price_id": "P", "electricity_fen_per_kwh": -1,
+                                      "service_fen_per_kwh": 0, "windows": [[0, 1440]]}]}, "E_TX_FIELD"),
+    ("set_tariff", "operator:ALPHA", {"periods": [{"price_id": "P|Q", "electricity_fen_per_kwh": 1,
+                                      "service_fen_per_kwh": 0, "windows": [[0, 1440]]}]}, "E_TX_FIELD"),
+    ("start_charging", "user:EV1", {"session_id": "s", "station_id": "NOPE", "pile": 0},
+     "E_UNKNOWN_STATION"),
+    ("start_charging", "user:EV1", {"session_id": "s", "station_id": "ALPHA-S1", "pile": 2},
+     "E_UNKNOWN_PILE"),
     ("start_charging", "user:EV1", {"session_id": "s", "station_id": "ALPHA-S1", "pile": 0,
-                                    "price_id": "OFFPEAK"}, "E_UNKNOWN_TARIFF"),
-    ("start_charging", "user:EV1", {"session_id": "s", "station_id": "ALPHA-S1", "pile": "0",
                                     "price_id": "PEAK"}, "E_TX_FIELD"),
+    ("set_tariff", "operator:ALPHA", {"periods": [{"price_id": "P", "electricity_fen_per_kwh": 1,
+                                      "service_fen_per_kwh": 0, "windows": [[0, 1439]]}]},
+     "E_TARIFF_PERIODS"),
+    ("start_charging", "user:EV1", {"session_id": "s", "station_id": "ALPHA-S1", "pile": "0"},
+     "E_TX_FIELD"),
     ("settle_charging", "node:A1", {"session_id": "none", "meter_start_wh": 0,
                                     "meter_stop_wh": 1}, "E_UNKNOWN_SESSION"),
     ("register_operator", "admin", {"org_id": "ALPHA", "english_name": "New",
@@ -137,11 +155,11 @@ def test_registry_and_contract_errors(market, kind, author, body, code):
 def test_pile_busy_and_session_ids_unique(market):
     """An open session holds its pile; session ids are never reused."""
     market.apply("start_charging", "user:EV1", {"session_id": "s", "station_id": "ALPHA-S1",
-                                                "pile": 0, "price_id": "PEAK"})
+                                                "pile": 0})
     _rejects(market, market.tx("start_charging", "user:EV2", {
-        "session_id": "t", "station_id": "ALPHA-S1", "pile": 0, "price_id": "PEAK"}), "E_PILE_BUSY")
+        "session_id": "t", "station_id": "ALPHA-S1", "pile": 0}), "E_PILE_BUSY")
     _rejects(market, market.tx("start_charging", "user:EV2", {
-        "session_id": "s", "station_id": "ALPHA-S1", "pile": 1, "price_id": "PEAK"}), "E_DUPLICATE")
+        "session_id": "s", "station_id": "ALPHA-S1", "pile": 1}), "E_DUPLICATE")
 
 
 def test_a_new_member_joins_the_schedule(market):
@@ -169,7 +187,7 @@ def test_accepted_transactions_change_the_state_root(market):
 
 def test_floats_never_reach_the_ledger(market):
     """A float cannot be signed, and an unsigned transaction carrying one is refused typed."""
-    body = {"session_id": "s", "station_id": "ALPHA-S1", "pile": 0.0, "price_id": "PEAK"}
+    body = {"session_id": "s", "station_id": "ALPHA-S1", "pile": 0.0}
     with pytest.raises(ChargeChainError) as caught:
         market.tx("start_charging", "user:EV1", body)
     assert caught.value.code == "E_ENCODING"

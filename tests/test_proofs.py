@@ -14,7 +14,7 @@ from chargechain_proofs import (
     settlement_conservation,
 )
 
-from refimpl.contracts import charging, money, registry
+from refimpl.contracts import charging, money, registry, tariffs
 from refimpl.incentives import amounts, beans, governance, pool
 from refimpl.ledger import accounts
 from refimpl.ledger import state as ledger_state
@@ -32,8 +32,8 @@ def test_every_obligation_is_proved():
 
 def test_incentive_obligations_follow_the_settlement_ones():
     """OBLIGATIONS lists the settlement obligations first, then the incentive ones."""
-    assert OBLIGATIONS == (settlement_conservation.OBLIGATIONS
-                           + incentive_conservation.OBLIGATIONS)
+    first = settlement_conservation.OBLIGATIONS + incentive_conservation.OBLIGATIONS
+    assert OBLIGATIONS[:len(first)] == first  # then later areas' (e.g. supply_conservation)
     names = [o.name for o in OBLIGATIONS]
     assert len(set(names)) == len(names)
     for name in ("margin_mints_exactly", "block_reward_conserves_money", "block_reward_within_pool",
@@ -65,10 +65,13 @@ def test_redemption_premises_allow_real_redemptions():
 
 def test_proofs_run_the_code_the_contract_runs():
     """The obligations call the very functions the contracts call (no transcription)."""
-    for name in ("settlement_amounts", "settlement_transfers", "energy_ws_from_meter",
-                 "energy_ws_from_power"):
+    for name in ("period_amounts", "settlement_transfers", "private_pile_transfers",
+                 "energy_ws_from_meter", "energy_ws_from_power"):
         assert getattr(settlement_conservation, name) is getattr(money, name)
         assert getattr(charging, name) is getattr(money, name)
+    # one period: settlement_amounts is period_amounts on one (price, energy) pair
+    assert settlement_conservation.settlement_amounts is money.settlement_amounts
+    assert settlement_conservation.apportion is charging.apportion is tariffs.apportion
     assert settlement_conservation.apply_transfers is accounts.apply_transfers
     assert charging.apply_transfers is accounts.apply_transfers
     # the settlement's bean redemption: the contract calls bean_amounts.beans_redeemable
@@ -161,6 +164,26 @@ def test_a_rounding_that_truncates_is_caught(monkeypatch):
 
     monkeypatch.setattr(settlement_conservation, "settlement_amounts", truncating)
     _caught("settlement_rounds_to_nearest_fen")
+
+
+def test_an_apportioning_without_the_leftover_is_caught(monkeypatch):
+    """Floors alone lose up to a watt-second per period: the sum obligation finds it."""
+    def floors_only(total, weights, floordiv, select):
+        return tuple(floordiv(total * w, sum(weights)) for w in weights)
+
+    monkeypatch.setattr(settlement_conservation, "apportion", floors_only)
+    _caught("tou_apportion_sums_to_metered")
+
+
+def test_a_private_pile_commission_on_the_service_only_is_caught(monkeypatch):
+    """IR-PRIV-3: the owner's share is F less the commission on F; a transfer built on the
+    operator's share (service less commission) breaks the private-pile obligation."""
+    def as_if_public(amounts, payer, owner, platform):
+        return (Transfer(payer, owner, amounts.operator_share),
+                Transfer(payer, platform, amounts.commission))
+
+    monkeypatch.setattr(settlement_conservation, "private_pile_transfers", as_if_public)
+    _caught("private_pile_settlement_conserves_money")
 
 
 # --- pool ----------------------------------------------------------------------------------

@@ -21,14 +21,14 @@ GENESIS_TIME = 1_700_000_000
 
 def start(market, ev, session, station, pile, price="PEAK"):
     market.apply("start_charging", f"user:{ev}", {"session_id": session, "station_id": station,
-                                                  "pile": pile, "price_id": price})
+                                                  "pile": pile})
 
 
 @pytest.fixture
 def billed(market):
     """EV1 settles three charges (heights 2, 4 and 5, one at a time) and keeps one open."""
-    market.apply("set_tariff", "operator:ALPHA", {"price_id": "OFF", "electricity_fen_per_kwh": 50,
-                                                  "service_fen_per_kwh": 30})
+    market.apply("set_tariff", "operator:ALPHA", {"periods": [{"price_id": "OFF", "electricity_fen_per_kwh": 50,
+                                                  "service_fen_per_kwh": 30, "windows": [[0, 1440]]}]})
     start(market, "EV1", "k-gamma", "GAMMA-S1", 0)
     start(market, "EV2", "x-ev2", "GAMMA-S1", 1)
     market.next_block()  # height 2

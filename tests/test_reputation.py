@@ -147,14 +147,14 @@ def test_a_wallet_in_debt_cannot_start_until_it_pays(market):
     """A payment into a negative balance gets C = -1; the wallet may not start again (minimum
     balance, IR-REP-4) until a top-up clears the debt, which makes the -1 good with a +1."""
     market.apply("start_charging", "user:EV1", {"session_id": "a", "station_id": "ALPHA-S1",
-                                                "pile": 0, "price_id": "PEAK"})
+                                                "pile": 0})
     market.next_block(6)
     market.apply("settle_charging", "node:A1", {"session_id": "a", "meter_start_wh": 0,
                                                 "meter_stop_wh": 60_000})  # 120.60 yuan < 500
     assert market.state.accounts["user:EV1"] == 50_000 - 12_060
     assert market.state.credit["EV1"] == Credit(1, 1)
     market.apply("start_charging", "user:EV1", {"session_id": "b", "station_id": "ALPHA-S1",
-                                                "pile": 0, "price_id": "PEAK"})
+                                                "pile": 0})
     market.next_block(36)
     market.apply("settle_charging", "node:A1", {"session_id": "b", "meter_start_wh": 0,
                                                 "meter_stop_wh": 359_000})
@@ -164,7 +164,7 @@ def test_a_wallet_in_debt_cannot_start_until_it_pays(market):
     before = market.state
     with pytest.raises(ChargeChainError) as caught:
         market.apply("start_charging", "user:EV1", {"session_id": "c", "station_id": "ALPHA-S1",
-                                                    "pile": 0, "price_id": "PEAK"})
+                                                    "pile": 0})
     assert (caught.value.code, caught.value.field) == ("E_INSUFFICIENT_FUNDS", "balance_fen")
     assert market.state is before
     market.apply("top_up", "operator:ALPHA", {"ev_id": "EV1", "amount_fen": debt - 1})
@@ -172,7 +172,7 @@ def test_a_wallet_in_debt_cannot_start_until_it_pays(market):
     market.apply("top_up", "operator:ALPHA", {"ev_id": "EV1", "amount_fen": 1_001})
     assert market.state.credit["EV1"] == Credit(1, 3, unpaid=0, repaid=1)
     market.apply("start_charging", "user:EV1", {"session_id": "c", "station_id": "ALPHA-S1",
-                                                "pile": 0, "price_id": "PEAK"})
+                                                "pile": 0})
 
 
 def test_low_credit_user_cannot_start():
@@ -183,18 +183,18 @@ def test_low_credit_user_cannot_start():
     before = world.state
     with pytest.raises(ChargeChainError) as caught:
         world.apply("start_charging", "user:EV1", {"session_id": "d", "station_id": "ALPHA-S1",
-                                                   "pile": 0, "price_id": "PEAK"})
+                                                   "pile": 0})
     assert caught.value.code == "E_INSUFFICIENT_CREDIT"
     assert world.state is before
     world.state = evolve(world.state, credit=world.state.credit.set("EV1", Credit(1, 2)))
     world.apply("start_charging", "user:EV1", {"session_id": "d", "station_id": "ALPHA-S1",
-                                               "pile": 0, "price_id": "PEAK"})
+                                               "pile": 0})
 
 
 def test_rating_updates_the_station_through_the_ledger(market):
     """rate_station moves R_cs of the session's station by formula (3), once per session."""
     market.apply("start_charging", "user:EV2", {"session_id": "r", "station_id": "BETA-S1",
-                                                "pile": 0, "price_id": "PEAK"})
+                                                "pile": 0})
     market.next_block()
     market.apply("settle_charging", "node:B1", {"session_id": "r", "meter_start_wh": 0,
                                                 "meter_stop_wh": 100})

@@ -14,7 +14,8 @@ from refimpl.crypto import sm2_keypair_from_seed
 from refimpl.errors import ChargeChainError
 from refimpl.ledger.state import ADMIN
 from refimpl.scenario import tianjin
-from refimpl.scenario.demo import DemoOptions, build_config
+from refimpl.scenario.consortium import build_config
+from refimpl.scenario.demo import DemoOptions
 
 TIANJIN = ["TELD", "Star Charge", "PTNE", "Smart Grid"]  # Table 1 order
 TIANJIN_ORDER = ("PTNE", "Smart Grid", "Star Charge", "TELD")

@@ -39,11 +39,11 @@ def test_table2_rows_from_formulas(name, electricity, service, balance_change):
 @pytest.mark.parametrize(("name", "electricity", "service", "balance_change"), TABLE2)
 def test_table2_rows_through_the_ledger(market, name, electricity, service, balance_change):
     """A real start + settle on the ledger moves the wallet by the paper's amount."""
-    market.apply("set_tariff", "operator:ALPHA", {"price_id": "T2", "electricity_fen_per_kwh":
-                                                  electricity, "service_fen_per_kwh": service})
+    market.apply("set_tariff", "operator:ALPHA", {"periods": [{"price_id": "T2", "electricity_fen_per_kwh":
+                                                  electricity, "service_fen_per_kwh": service, "windows": [[0, 1440]]}]})
     before = market.state.accounts["user:EV1"]
     market.apply("start_charging", "user:EV1", {"session_id": "s", "station_id": "ALPHA-S1",
-                                                "pile": 0, "price_id": "T2"})
+                                                "pile": 0})
     market.next_block(3)  # 1800 s at 60 kW is enough for 26.4 kWh
     market.apply("settle_charging", "node:A1", {"session_id": "s", "meter_start_wh": 500,
                                                 "meter_stop_wh": 26_900})
@@ -97,7 +97,7 @@ def test_settlement_pays_supplier_operator_and_platform(market):
     """Algorithm 2: the wallet pays F; supplier, operator and platform receive their shares."""
     state0 = market.state
     market.apply("start_charging", "user:EV2", {"session_id": "x", "station_id": "GAMMA-S1",
-                                                "pile": 1, "price_id": "PEAK"})
+                                                "pile": 1})
     market.next_block(6)  # one hour
     market.apply("settle_charging", "node:G1", {"session_id": "x", "power_w": 7_000,
                                                 "duration_s": 3_600})
@@ -117,8 +117,7 @@ def test_a_later_settlement_retires_the_previous_one(market):
     """The state keeps each user's latest settled session only; the earlier bill leaves it."""
     for index, session_id in enumerate(("first", "second")):
         market.apply("start_charging", "user:EV1", {"session_id": session_id,
-                                                    "station_id": "ALPHA-S1", "pile": 0,
-                                                    "price_id": "PEAK"})
+                                                    "station_id": "ALPHA-S1", "pile": 0})
         market.next_block()
         market.apply("settle_charging", "node:A1", {"session_id": session_id,
                                                     "meter_start_wh": 0, "meter_stop_wh": 100})
@@ -132,9 +131,9 @@ def test_a_later_settlement_retires_the_previous_one(market):
 def test_prices_are_fixed_when_the_session_starts(market):
     """A tariff change after the start does not change an open session's price (IR-SETTLE-3)."""
     market.apply("start_charging", "user:EV1", {"session_id": "p", "station_id": "ALPHA-S1",
-                                                "pile": 0, "price_id": "PEAK"})
-    market.apply("set_tariff", "operator:ALPHA", {"price_id": "PEAK", "electricity_fen_per_kwh": 999,
-                                                  "service_fen_per_kwh": 999})
+                                                "pile": 0})
+    market.apply("set_tariff", "operator:ALPHA", {"periods": [{"price_id": "PEAK", "electricity_fen_per_kwh": 999,
+                                                  "service_fen_per_kwh": 999, "windows": [[0, 1440]]}]})
     market.next_block()
     market.apply("settle_charging", "node:A1", {"session_id": "p", "meter_start_wh": 0,
                                                 "meter_stop_wh": 1000})
@@ -155,7 +154,7 @@ def test_prices_are_fixed_when_the_session_starts(market):
 def test_bad_meter_readings_are_rejected(market, body, code):
     """Readings that go backwards, exceed the pile's power or the elapsed time are refused."""
     market.apply("start_charging", "user:EV1", {"session_id": "m", "station_id": "ALPHA-S1",
-                                                "pile": 0, "price_id": "PEAK"})
+                                                "pile": 0})
     market.next_block()
     before = market.state
     with pytest.raises(ChargeChainError) as caught:
@@ -167,7 +166,7 @@ def test_bad_meter_readings_are_rejected(market, body, code):
 def test_only_the_station_node_settles(market):
     """A node of another organisation, or another node of the same one, may not settle."""
     market.apply("start_charging", "user:EV1", {"session_id": "n", "station_id": "ALPHA-S1",
-                                                "pile": 0, "price_id": "PEAK"})
+                                                "pile": 0})
     market.next_block()
     for node in ("A2", "B1"):
         with pytest.raises(ChargeChainError) as caught:
@@ -179,7 +178,7 @@ def test_only_the_station_node_settles(market):
 def test_settling_twice_is_refused(market):
     """A settled session cannot be settled again (no double charge)."""
     market.apply("start_charging", "user:EV1", {"session_id": "d", "station_id": "ALPHA-S1",
-                                                "pile": 0, "price_id": "PEAK"})
+                                                "pile": 0})
     market.next_block()
     body = {"session_id": "d", "meter_start_wh": 0, "meter_stop_wh": 10}
     market.apply("settle_charging", "node:A1", body)

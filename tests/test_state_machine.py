@@ -92,6 +92,50 @@ def half_up(numerator: int, denominator: int) -> int:
     return (2 * numerator + denominator) // (2 * denominator)
 
 
+#: tariff shapes: one period all day; two periods split at 06:30 and 22:00 local (the chain
+#: starts at 06:13 local, so sessions cross 06:30); two malformed ones
+TARIFF_SHAPES = ["all day", "two periods", "two periods", "gap", "overlap"]
+
+
+def tariff_of(price: str, electricity: int, service: int, shape: str) -> dict:
+    """A set_tariff body of the given shape."""
+    other = "VALLEY" if price == "PEAK" else "PEAK"
+    windows = {"all day": [[[0, 1440]]], "two periods": [[[390, 1320]], [[0, 390], [1320, 1440]]],
+               "gap": [[[0, 1000]]], "overlap": [[[0, 900]], [[800, 1440]]]}[shape]
+    return {"periods": [{"price_id": [price, other][i], "electricity_fen_per_kwh": electricity
+                         // (i + 1), "service_fen_per_kwh": service, "windows": w}
+                        for i, w in enumerate(windows)]}
+
+
+def period_at(periods, time: int, offset_minutes: int) -> int:
+    """The index of the period whose windows hold the local minute of ``time``."""
+    minute = (time + 60 * offset_minutes) // 60 % 1440
+    return next(i for i, p in enumerate(periods)
+                if any(w.start_minute <= minute < w.end_minute for w in p.windows))
+
+
+def seconds_per_period(periods, start: int, end: int, offset_minutes: int) -> list[int]:
+    """Seconds of [start, end) in each period, walking minute boundary to minute boundary."""
+    seconds = [0] * len(periods)
+    t = start
+    while t < end:
+        step = min(end, t + 60 - (t + 60 * offset_minutes) % 60)
+        seconds[period_at(periods, t, offset_minutes)] += step - t
+        t = step
+    return seconds
+
+
+def largest_remainder(total: int, weights: list[int]) -> list[int]:
+    """Exact shares total * w / W rounded down, the leftover to the largest fractions (ties to
+    the earlier), computed with Fractions and a sort."""
+    shares = [Fraction(total * w, sum(weights)) for w in weights]
+    parts = [math.floor(x) for x in shares]
+    order = sorted(range(len(shares)), key=lambda i: (-(shares[i] - parts[i]), i))
+    for i in order[:total - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
 def ceil_div(numerator: int, denominator: int) -> int:
     return -(-numerator // denominator)
 
@@ -225,9 +269,8 @@ class LedgerMachine(RuleBasedStateMachine):
         if prepared:
             self._send("register_supplier", ADMIN, {"supplier_id": "GRID", "name": "Grid"}, set())
             for org, _, nodes in MEMBERS:
-                self._send("set_tariff", f"operator:{org}", {
-                    "price_id": "PEAK", "electricity_fen_per_kwh": 141, "service_fen_per_kwh": 60},
-                    set())
+                self._send("set_tariff", f"operator:{org}",
+                           tariff_of("PEAK", 141, 60, "two periods"), set())
                 self._send("register_station", f"operator:{org}", {
                     "station_id": f"{org}-S1", "node_id": nodes[-1], "supplier_id": "GRID",
                     "x_m": 0, "y_m": 0, "piles": [{"type": "DC", "power_w": 60_000},
@@ -241,10 +284,10 @@ class LedgerMachine(RuleBasedStateMachine):
                        set())
             self._send("buy_beans", "user:E1", {"issuer": "ALPHA", "beans": 40}, set())
             self._send("start_charging", "user:E1", {
-                "session_id": "x1", "station_id": "ALPHA-S1", "pile": 0, "price_id": "PEAK",
+                "session_id": "x1", "station_id": "ALPHA-S1", "pile": 0,
                 "bean_issuer": "ALPHA", "max_beans": 30}, set())
             self._send("start_charging", "user:E2", {
-                "session_id": "x2", "station_id": "BETA-S1", "pile": 0, "price_id": "PEAK"}, set())
+                "session_id": "x2", "station_id": "BETA-S1", "pile": 0}, set())
             self.seal_block(0)
 
     def _next_block_state(self):
@@ -346,12 +389,16 @@ class LedgerMachine(RuleBasedStateMachine):
                                                 "name": supplier.title()}, codes)
 
     @rule(org=orgs, price=st.sampled_from(PRICES),
-          electricity=st.integers(-1, 300), service=st.integers(0, 200))
-    def set_tariff(self, org: str, price: str, electricity: int, service: int) -> None:
-        """An operator sets a tariff (a negative price is refused)."""
-        self._send("set_tariff", f"operator:{org}", {
-            "price_id": price, "electricity_fen_per_kwh": electricity,
-            "service_fen_per_kwh": service}, {"E_TX_FIELD"} if electricity < 0 else set())
+          electricity=st.integers(-1, 300), service=st.integers(0, 200),
+          shape=st.sampled_from(TARIFF_SHAPES))
+    def set_tariff(self, org: str, price: str, electricity: int, service: int,
+                   shape: str) -> None:
+        """An operator sets a time-of-use tariff (a negative price, or periods that do not
+        cover the day exactly once, are refused)."""
+        codes = {"E_TX_FIELD"} if electricity < 0 else (
+            {"E_TARIFF_PERIODS"} if shape in ("gap", "overlap") else set())
+        self._send("set_tariff", f"operator:{org}",
+                   tariff_of(price, electricity, service, shape), codes)
 
     @rule(org=orgs, station=st.sampled_from(STATIONS), node=st.sampled_from(NODES),
           supplier=st.sampled_from(["GRID", "SOLAR"]),
@@ -569,7 +616,7 @@ class LedgerMachine(RuleBasedStateMachine):
         s = self.state
         station = s.stations.get(station_id)
         station_org = station.org_id if station else "ALPHA"
-        body = {"session_id": session, "station_id": station_id, "pile": pile, "price_id": price}
+        body = {"session_id": session, "station_id": station_id, "pile": pile}
         codes = set()
         if allowance == "max only":
             body["max_beans"] = max_beans
@@ -590,7 +637,7 @@ class LedgerMachine(RuleBasedStateMachine):
             codes.add("E_INSUFFICIENT_CREDIT")
         if balance(s, f"user:{ev}") < s.params.min_start_balance_fen:
             codes.add("E_INSUFFICIENT_FUNDS")
-        tariff = s.tariffs.get(f"{station_org}|{price}")
+        tariff = s.tariffs.get(station_org)
         uniform = {u.price_id: u.electricity_fen_per_kwh for u in s.params.uniform_prices}
         if station is None:
             codes.add("E_UNKNOWN_STATION")
@@ -598,16 +645,21 @@ class LedgerMachine(RuleBasedStateMachine):
             codes.add("E_UNKNOWN_PILE")
         elif f"{station_id}|{pile}" in s.busy_piles:
             codes.add("E_PILE_BUSY")
-        elif tariff is None or (s.params.policy == "uniform" and price not in uniform):
+        elif tariff is None or (s.params.policy == "uniform" and any(
+                p.price_id not in uniform for p in tariff.periods)):
             codes.add("E_UNKNOWN_TARIFF")
         before = self._send("start_charging", f"user:{ev}", body, codes)
         if before is None:
             return False
         opened = self.state.sessions[session]
-        expected_price = (uniform[price] if s.params.policy == "uniform"
-                          else tariff.electricity_fen_per_kwh)
-        assert (opened.electricity_fen_per_kwh, opened.service_fen_per_kwh) == (
-            expected_price, tariff.service_fen_per_kwh)
+        now = tariff.periods[period_at(tariff.periods, s.time, s.params.utc_offset_minutes)]
+        expected_price = (uniform[now.price_id] if s.params.policy == "uniform"
+                          else now.electricity_fen_per_kwh)
+        assert (opened.price_id, opened.electricity_fen_per_kwh, opened.service_fen_per_kwh) == (
+            now.price_id, expected_price, now.service_fen_per_kwh)
+        assert [(p.price_id, p.electricity_fen_per_kwh) for p in opened.tariff] == [
+            (p.price_id, uniform[p.price_id] if s.params.policy == "uniform"
+             else p.electricity_fen_per_kwh) for p in tariff.periods]
         assert opened.max_beans == (max_beans if allowance == "own" else 0)
         assert self.state.charging[ev] == session
         owed = before.endorsements.get(station.node_id, Endorsement())
@@ -666,9 +718,23 @@ class LedgerMachine(RuleBasedStateMachine):
     def _check_settlement(self, before, record, station, energy: int) -> None:
         """The money, beans, credit and endorsement of an accepted settlement, by hand."""
         after, ev, org = self.state, record.ev_id, station.org_id
-        electricity = half_up(record.electricity_fen_per_kwh * energy, WS_PER_KWH)
-        service = half_up(record.service_fen_per_kwh * energy, WS_PER_KWH)
+        seconds = seconds_per_period(record.tariff, record.start_time, before.time,
+                                     before.params.utc_offset_minutes)
+        if before.time == record.start_time:
+            seconds[period_at(record.tariff, before.time, before.params.utc_offset_minutes)] = 1
+        energies = largest_remainder(energy, seconds)
+        electricity = sum(half_up(p.electricity_fen_per_kwh * e, WS_PER_KWH)
+                          for p, e in zip(record.tariff, energies))
+        service = sum(half_up(p.service_fen_per_kwh * e, WS_PER_KWH)
+                      for p, e in zip(record.tariff, energies))
         commission = half_up(service * before.params.commission_bp, 10_000)
+        lines = after.settled[record.session_id].periods
+        assert [(x.energy_ws, x.electricity_fen + x.service_fen) for x in lines] == [
+            (e, half_up(p.electricity_fen_per_kwh * e, WS_PER_KWH)
+             + half_up(p.service_fen_per_kwh * e, WS_PER_KWH))
+            for p, e in zip(record.tariff, energies)]
+        if sum(1 for e in energies if e) > 1:
+            event("settled across periods")
         redeemed = min(record.max_beans, bean(before, ev, org), electricity)
         rebate = min((electricity + service - redeemed) * effective_rules(before, org).rebate_bp
                      // 10_000, reserve(before, org) - held_of(before, org))
@@ -904,9 +970,9 @@ class LedgerMachine(RuleBasedStateMachine):
     def bad_envelope(self, org: str, shift: int, forge: bool) -> None:
         """A replayed / skipped nonce or a forged signature is refused."""
         signer = "operator:NOT-" + org if forge else None
-        self._send("set_tariff", f"operator:{org}", {"price_id": "PEAK",
+        self._send("set_tariff", f"operator:{org}", {"periods": [{"price_id": "PEAK",
                                                      "electricity_fen_per_kwh": 1,
-                                                     "service_fen_per_kwh": 1},
+                                                     "service_fen_per_kwh": 1, "windows": [[0, 1440]]}]},
                    {"E_TX_SIGNATURE"} if forge else {"E_TX_NONCE"},
                    signer=signer, nonce_shift=0 if forge else shift)
 

@@ -27,7 +27,7 @@ from refimpl.store.rows import decode_hash, stored_json
 from refimpl.store.schema import FORMAT
 from refimpl.store.validate import validate_store
 
-TABLES = {"meta", "blocks", "receipts", "state", "nodes", "bills"}
+TABLES = {"meta", "blocks", "receipts", "state", "nodes", "bills", "evidence"}
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +106,7 @@ def test_file_layout(built, stored):
     finally:
         db.close()
     assert tables == TABLES and mode == "wal"
-    assert meta["format"] == FORMAT == "chargechain-sqlite/2"
+    assert meta["format"] == FORMAT == "chargechain-sqlite/3"
     assert meta["genesis"] == rfc8785.dumps(json.loads(meta["genesis"])).decode()
     assert json.loads(meta["tip"]) == {"height": 7, "hash": built.tips[-1].hash.hex()}
     assert [r[0] for r in rows] == list(range(8))
@@ -213,7 +213,7 @@ def test_append_refuses_a_block_of_another_parent(built, tmp_path):
         assert store.tip_hash == tips[2].hash
 
 
-STAGES = ("block", "receipts", "state", "nodes", "bills", "tip", "commit")
+STAGES = ("block", "receipts", "state", "nodes", "bills", "evidence", "tip", "commit")
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -42,9 +42,9 @@ def full_root(state) -> bytes:
 def two_user_block(world: World, org_a: str, org_b: str, *, rate: bool = False):
     """EV1 charges at org_a's station, EV2 at org_b's; the settlements share one block."""
     world.apply("start_charging", "user:EV1", {"session_id": "a", "station_id": STATIONS[org_a][0],
-                                               "pile": 0, "price_id": "PEAK"})
+                                               "pile": 0})
     world.apply("start_charging", "user:EV2", {"session_id": "b", "station_id": STATIONS[org_b][0],
-                                               "pile": 1, "price_id": "PEAK"})
+                                               "pile": 1})
     world.next_block()
     txs = [world.tx("settle_charging", f"node:{STATIONS[org_a][1]}",
                     {"session_id": "a", "meter_start_wh": 0, "meter_stop_wh": 500})]
@@ -114,8 +114,7 @@ def _action(world: World, kind: str, ev: str, org: str, pile: int, n: int):
         return world.tx("top_up", f"operator:{home}", {"ev_id": ev, "amount_fen": 100 * n})
     if kind == "start":
         return world.tx("start_charging", f"user:{ev}", {"session_id": f"{ev}-{org}-{pile}",
-                                                         "station_id": station, "pile": pile,
-                                                         "price_id": "PEAK"})
+                                                         "station_id": station, "pile": pile})
     if kind == "settle":
         return world.tx("settle_charging", f"node:{node}", {"session_id": f"{ev}-{org}-{pile}",
                                                             "meter_start_wh": 0,
@@ -123,9 +122,9 @@ def _action(world: World, kind: str, ev: str, org: str, pile: int, n: int):
     if kind == "rate":
         return world.tx("rate_station", f"user:{ev}", {"session_id": f"{ev}-{org}-{pile}",
                                                        "rating": n})
-    return world.tx("set_tariff", f"operator:{org}", {"price_id": "PEAK",
+    return world.tx("set_tariff", f"operator:{org}", {"periods": [{"price_id": "PEAK",
                                                       "electricity_fen_per_kwh": 100 + n,
-                                                      "service_fen_per_kwh": 50})
+                                                      "service_fen_per_kwh": 50, "windows": [[0, 1440]]}]})
 
 
 @SETTINGS
@@ -169,7 +168,7 @@ def test_different_users_at_different_operators_never_share_a_key(orgs, kind_a, 
         sid = f"{ev}-s"
         if kind != "start":
             world.apply("start_charging", f"user:{ev}", {"session_id": sid, "station_id": station,
-                                                         "pile": pile, "price_id": "PEAK"})
+                                                         "pile": pile})
         plans.append((ev, org, kind, wh, pile, sid, station, node))
     world.next_block()
     for ev, org, kind, wh, pile, sid, station, node in plans:
@@ -185,7 +184,7 @@ def test_different_users_at_different_operators_never_share_a_key(orgs, kind_a, 
                                 {"session_id": sid, "meter_start_wh": 0, "meter_stop_wh": wh}))
         elif kind == "start":
             txs.append(world.tx("start_charging", f"user:{ev}", {
-                "session_id": sid, "station_id": station, "pile": pile, "price_id": "PEAK"}))
+                "session_id": sid, "station_id": station, "pile": pile}))
         elif kind == "rate":
             txs.append(world.tx("rate_station", f"user:{ev}", {"session_id": sid, "rating": rating}))
         else:

@@ -151,7 +151,7 @@ def execute_block(
             ) from error
         included.append(tx)
         tx_writes.append(writes)
-        receipts.append(make_receipt(tx_id(tx), writes))
+        receipts.append(make_receipt(tx_id(tx), writes, state.events))
     state = end_block(state, proposer_org)
     writes = state_changes(parent, state)
     # the block's writes are the tree's changes only when the parent is the tree's own state

@@ -14,6 +14,7 @@ import attrs
 from refimpl.chain.merkle import merkle_root
 from refimpl.crypto import sm3
 from refimpl.encoding import canonical_bytes
+from refimpl.ledger.events import Evidence
 
 __all__ = [
     "RECEIPT_OK",
@@ -30,11 +31,13 @@ RECEIPT_OK = "ok"
 
 @attrs.frozen
 class Receipt:
-    """The outcome of one transaction of a block: its id, status and write-set digest."""
+    """The outcome of one transaction of a block: its id, status, write-set digest and the
+    evidence it emitted (refimpl.ledger.events)."""
 
     tx_id: bytes
     status: str
     write_set_digest: bytes
+    evidence: tuple[Evidence, ...] = ()
 
 
 def write_set_plain(writes: Mapping[str, bytes | None]) -> list[list]:
@@ -47,9 +50,10 @@ def write_set_digest(writes: Mapping[str, bytes | None]) -> bytes:
     return sm3(canonical_bytes(write_set_plain(writes)))
 
 
-def make_receipt(tx_id: bytes, writes: Mapping[str, bytes | None]) -> Receipt:
+def make_receipt(tx_id: bytes, writes: Mapping[str, bytes | None],
+                 evidence: tuple[Evidence, ...] = ()) -> Receipt:
     """The receipt of an applied transaction."""
-    return Receipt(tx_id, RECEIPT_OK, write_set_digest(writes))
+    return Receipt(tx_id, RECEIPT_OK, write_set_digest(writes), tuple(evidence))
 
 
 def receipts_root(receipts: Iterable[Receipt]) -> bytes:

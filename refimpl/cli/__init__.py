@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
 
 from refimpl.cli.common import emit_json as _emit_json
@@ -110,16 +111,21 @@ def _print_demo(report: dict[str, Any]) -> None:
     out.print(f"[bold]ChargeChain demo[/] — Tianjin scenario (Cui et al. 2023), seed "
               f"{report['scenario']['seed']}, {report['scenario']['users']} users")
     table = Table(title="Table 2 reproduced: one 26.4 kWh charge of the same car at each operator")
-    for col in ("Operator", "Electricity (yuan/kWh)", "Service (yuan/kWh)", "Energy (kWh)",
-                "Balance change (yuan)", "Paper (yuan)", "Match"):
+    for col in ("Operator", "Period", "Electricity (yuan/kWh)", "Service (yuan/kWh)",
+                "Energy (kWh)", "Balance change (yuan)", "Paper (yuan)", "Match"):
         table.add_column(col, justify="right" if col != "Operator" else "left")
     for row in report["table2"]:
         match = row["matches_paper"] if row["compared_with"] == "paper" else row["matches_charge"]
-        table.add_row(row["operator"], row["electricity_yuan_per_kwh"], row["service_yuan_per_kwh"],
+        table.add_row(row["operator"], ", ".join(row["periods"]),
+                      row["electricity_yuan_per_kwh"], row["service_yuan_per_kwh"],
                       row["energy_kwh"], row["balance_change_yuan"], row["paper_yuan"],
                       ("yes" if match else "NO") + ("" if row["compared_with"] == "paper"
                                                     else " (own charge)"))
     out.print(table)
+    if "market" in report:
+        from refimpl.cli.market_output import print_market
+
+        print_market(report["market"])
     _print_incentives(report)
     out.print(f"chain file      {chain['file']}", markup=False)
     stored = chain.get("store")
@@ -219,11 +225,18 @@ def _sizes(_ctx: Any, _param: Any, value: str) -> tuple[int, ...]:
                    "state-root ms, bill-query ms, store size, peak memory.")
 @click.option("--sizes", default="10000,100000,1000000", show_default=True, callback=_sizes,
               help="With --scale: the ledger sizes in users.")
+@click.option("--orders", type=click.IntRange(1, 1_000_000), default=None,
+              help="The market instead: place this many random limit and market orders in one "
+                   "grid area's book and print orders/s and fills/s.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-def bench(quick: bool, scale: bool, sizes: tuple[int, ...], as_json: bool) -> None:
+def bench(quick: bool, scale: bool, sizes: tuple[int, ...], orders: int | None,
+          as_json: bool) -> None:
     """Print throughput figures: settlements/s, SM3 block hashing, demo wall time (no pass/fail)."""
     if scale:
         _bench_scale(sizes, as_json)
+        return
+    if orders is not None:
+        _bench_orders(orders, as_json)
         return
     from refimpl.bench import run_benchmarks
 
@@ -237,6 +250,22 @@ def bench(quick: bool, scale: bool, sizes: tuple[int, ...], as_json: bool) -> No
     table.add_column("Unit")
     for row in figures:
         table.add_row(row["figure"], row["value"], row["unit"])
+    out.print(table)
+
+
+def _bench_orders(orders: int, as_json: bool) -> None:
+    """``bench --orders N``: the order book's matching throughput (refimpl.market.bench_orders)."""
+    from refimpl.market.bench_orders import bench_orders
+
+    figures = bench_orders(orders, seed=2023)
+    if as_json:
+        _emit_json(figures)
+        return
+    table = Table(title=f"Order book: {orders:,} orders (this machine)")
+    table.add_column("Figure")
+    table.add_column("Value", justify="right")
+    for name, value in figures.items():
+        table.add_row(name, f"{value:,}" if isinstance(value, int) else escape(str(value)))
     out.print(table)
 
 
@@ -270,6 +299,10 @@ def _register_optional_commands() -> None:
     from refimpl.cli.store_commands import COMMANDS
 
     for command in COMMANDS:
+        main.add_command(command)
+    from refimpl.cli.evidence_commands import COMMANDS as EVIDENCE_COMMANDS
+
+    for command in EVIDENCE_COMMANDS:
         main.add_command(command)
     from refimpl.cli.figures_command import figures
 

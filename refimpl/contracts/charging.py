@@ -1,4 +1,10 @@
-"""Charging contract: start a session, settle it (Algorithm 2), rate the station (Algorithm 1)."""
+"""Charging contract: start a session, settle it (Algorithm 2), rate the station (Algorithm 1).
+
+A session is priced by the time-of-use tariff in force when it started (the station
+operator's, or a private pile owner's: IR-TOU-5, IR-PRIV-1); settlement apportions the
+metered energy to the periods and prices each (refimpl.contracts.tariffs), and emits the
+charge's evidence (refimpl.ledger.events).
+"""
 
 from __future__ import annotations
 
@@ -10,15 +16,20 @@ from refimpl.contracts.credit import credit_award, earns_award, may_start_chargi
 from refimpl.contracts.evaluation import endorsement_experience, session_weight, update_evaluation
 from refimpl.contracts.registry import MAX_PILE_POWER_W
 from refimpl.contracts.money import (
+    SettlementAmounts,
     energy_ws_from_meter,
     energy_ws_from_power,
-    settlement_amounts,
+    period_amounts,
+    private_pile_transfers,
     settlement_transfers,
 )
+from refimpl.contracts.private_piles import unavailable_reason
+from refimpl.contracts.tariffs import apportion, period_charges, period_durations, period_index_at
+from refimpl.contracts.tariffs import session_weights
 from refimpl.errors import ChargeChainError
 from refimpl.incentives import amounts as bean_amounts
 from refimpl.incentives.beans import MAX_BEANS, bean_rules, beans_held, headroom, issue_beans, redeem_beans
-from refimpl.incentives.policy import electricity_price
+from refimpl.incentives.policy import priced_periods
 from refimpl.ledger.accounts import apply_transfers
 from refimpl.ledger.records import (
     SESSION_OPEN,
@@ -27,10 +38,14 @@ from refimpl.ledger.records import (
     Endorsement,
     Evaluation,
     Session,
+    TariffPeriod,
 )
+from refimpl.ledger.events import Evidence, Share, emit
 from refimpl.ledger.state import (
     State,
+    PLATFORM_ACCOUNT,
     account_of_operator,
+    account_of_supplier,
     account_of_user,
     pile_key,
     platform_income_account,
@@ -43,6 +58,7 @@ __all__ = [
     "process_start_charging",
     "process_settle_charging",
     "process_rate_station",
+    "charge_evidence",
     "MAX_METER_WH",
     "MAX_DURATION_S",
 ]
@@ -61,15 +77,17 @@ def _session(state: State, session_id: str) -> Session:
     return session
 
 
-def _bean_allowance(body, station_org: str) -> int:
-    """The beans the user allows a settlement to redeem; only the station's operator's count."""
+def _bean_allowance(body, issuer: str) -> int:
+    """The beans the user allows a settlement to redeem; only the station's operator's count,
+    and none at a private pile (its owner issues no beans: IR-PRIV-4)."""
     if "bean_issuer" not in body and "max_beans" not in body:
         return 0
-    issuer = fields.text(body, "bean_issuer")
+    given = fields.text(body, "bean_issuer")
     allowance = fields.integer(body, "max_beans", 0, MAX_BEANS)
-    if issuer != station_org:
+    if given != issuer:
         raise ChargeChainError("E_BEAN_ISSUER", "beans are redeemable only at their issuer's "
-                               "piles", field="bean_issuer", expected=station_org, received=issuer)
+                               "piles", field="bean_issuer",
+                               expected=issuer or "no beans at a private pile", received=given)
     return allowance
 
 
@@ -91,15 +109,30 @@ def _check_may_start(state: State, ev_id: str) -> None:
                                expected=f">= {state.params.min_start_balance_fen}", received=balance)
 
 
+def _tariff_at(state: State, station, ev_id: str) -> tuple[tuple[TariffPeriod, ...], str]:
+    """The periods a session at ``station`` is priced by, and the private pile's owner ('' at an
+    operator's station); E_UNKNOWN_TARIFF, or E_PILE_UNAVAILABLE at a private pile."""
+    private = state.private_piles.get(station.station_id)
+    if private is not None:
+        reason = unavailable_reason(state, private, ev_id)
+        if reason:
+            raise ChargeChainError("E_PILE_UNAVAILABLE", reason, field="station_id",
+                                   received=station.station_id)
+        return private.periods, private.owner
+    tariff = state.tariffs.get(tariff_key(station.org_id))
+    if tariff is None:
+        raise ChargeChainError("E_UNKNOWN_TARIFF", "the station's operator has set no tariff",
+                               field="station_id", received=station.station_id)
+    return priced_periods(state.params, tariff.periods), ""
+
+
 def process_start_charging(state: State, tx: Transaction) -> State:
-    """The user opens a session on a free pile at a PriceID of the station's operator."""
+    """The user opens a session on a free pile; it keeps the tariff in force now (IR-TOU-5)."""
     body = tx.body
-    fields.require_keys(body, {"session_id", "station_id", "pile", "price_id"},
-                        {"bean_issuer", "max_beans"})
+    fields.require_keys(body, {"session_id", "station_id", "pile"}, {"bean_issuer", "max_beans"})
     session_id = fields.text(body, "session_id")
     station_id = fields.text(body, "station_id")
     pile = fields.integer(body, "pile", 0, 10_000)
-    price_id = fields.text(body, "price_id")
     ev_id = tx.author.split(":", 1)[1]
     if session_id in state.sessions or session_id in state.settled:
         raise ChargeChainError("E_DUPLICATE", "session id already used", field="session_id",
@@ -114,16 +147,15 @@ def process_start_charging(state: State, tx: Transaction) -> State:
                                expected=f"0..{len(station.piles) - 1}", received=pile)
     if pile_key(station_id, pile) in state.busy_piles:
         raise ChargeChainError("E_PILE_BUSY", "the pile is in use", field="pile", received=pile)
-    tariff = state.tariffs.get(tariff_key(station.org_id, price_id))
-    if tariff is None:
-        raise ChargeChainError("E_UNKNOWN_TARIFF", "the station's operator has no such PriceID",
-                               field="price_id", received=price_id)
+    periods, owner = _tariff_at(state, station, ev_id)
+    now = periods[period_index_at(periods, state.time, state.params.utc_offset_minutes)]
     session = Session(
-        session_id=session_id, ev_id=ev_id, station_id=station_id, pile=pile, price_id=price_id,
-        status=SESSION_OPEN, start_height=state.height, start_time=state.time,
-        electricity_fen_per_kwh=electricity_price(state.params, tariff),
-        service_fen_per_kwh=tariff.service_fen_per_kwh,
-        max_beans=_bean_allowance(body, station.org_id),
+        session_id=session_id, ev_id=ev_id, station_id=station_id, pile=pile,
+        price_id=now.price_id, status=SESSION_OPEN, start_height=state.height,
+        start_time=state.time, electricity_fen_per_kwh=now.electricity_fen_per_kwh,
+        service_fen_per_kwh=now.service_fen_per_kwh,
+        max_beans=_bean_allowance(body, "" if owner else station.org_id),
+        tariff=periods, owner=owner,
     )
     owed = state.endorsements.get(station.node_id, Endorsement())
     return attrs.evolve(
@@ -171,14 +203,53 @@ def _retire_previous(state: State, ev_id: str):
 
 
 def _pay(state: State, session: Session, station, amounts, beans: int) -> State:
-    """Move the money of a settlement; ``beans`` of the user's are redeemed (IR-BEAN-2)."""
+    """Move the money of a settlement; ``beans`` of the user's are redeemed (IR-BEAN-2); at a
+    private pile the owner is paid directly (IR-PRIV-3)."""
     payer = account_of_user(session.ev_id)
+    if session.owner:
+        transfers = private_pile_transfers(amounts, payer, account_of_user(session.owner),
+                                           platform_income_account(station.org_id))
+        return attrs.evolve(state, accounts=apply_transfers(state.accounts, transfers))
     transfers = settlement_transfers(
         amounts, beans, payer, reward_reserve_account(station.org_id),
         supplier_income_account(station.supplier_id, station.org_id),
         account_of_operator(station.org_id), platform_income_account(station.org_id))
     paid = attrs.evolve(state, accounts=apply_transfers(state.accounts, transfers))
     return redeem_beans(paid, station.org_id, session.ev_id, beans)
+
+
+def charge_evidence(session: Session, station, energy: int, amounts: SettlementAmounts,
+                    beans: int) -> Evidence:
+    """The charge's evidence (IR-CHARGE-1): ``paid_fen`` is money that left a party (the user's
+    wallet F - beans; the operator's reward reserve the beans it redeemed), ``received_fen``
+    what reached it, so paid and received each sum to F."""
+    user = Share(account_of_user(session.ev_id), "user", energy_ws=energy,
+                 paid_fen=amounts.total - beans)
+    platform = Share(PLATFORM_ACCOUNT, "platform", received_fen=amounts.commission,
+                     commission_fen=amounts.commission)
+    if session.owner:
+        owner = Share(account_of_user(session.owner), "owner", energy_ws=energy,
+                      received_fen=amounts.total - amounts.commission)
+        return Evidence("charge", session.session_id, energy, (user, owner, platform))
+    supplier = Share(account_of_supplier(station.supplier_id), "supplier", energy_ws=energy,
+                     received_fen=amounts.electricity)
+    operator = Share(account_of_operator(station.org_id), "operator", energy_ws=energy,
+                     paid_fen=beans, received_fen=amounts.operator_share)
+    return Evidence("charge", session.session_id, energy, (user, supplier, operator, platform))
+
+
+def _price(session: Session, energy: int, end: int, params) -> tuple:
+    """The session's bill lines and amounts: energy apportioned by time in each period
+    (IR-TOU-3), each period priced (IR-TOU-4); commission on the whole at a private pile."""
+    offset = params.utc_offset_minutes
+    energies = apportion(energy, session_weights(session.tariff, session.start_time, end, offset))
+    lines = period_charges(session.tariff,
+                           period_durations(session.tariff, session.start_time, end, offset),
+                           energies)
+    amounts = period_amounts([(p.electricity_fen_per_kwh, p.service_fen_per_kwh)
+                              for p in session.tariff], energies, params.commission_bp,
+                             commission_on_total=bool(session.owner))
+    return lines, amounts
 
 
 def _credit_after(state: State, ev_id: str, payment_fen: int) -> Credit:
@@ -209,20 +280,20 @@ def process_settle_charging(state: State, tx: Transaction) -> State:
                                field="author", expected=f"node:{station.node_id}", received=tx.author)
     elapsed = state.time - session.start_time
     energy = _metered_energy_ws(tx.body, station.piles[session.pile].power_w, elapsed)
-    amounts = settlement_amounts(session.electricity_fen_per_kwh, session.service_fen_per_kwh,
-                                 energy, state.params.commission_bp)
+    lines, amounts = _price(session, energy, state.time, state.params)
     ev_id, org_id = session.ev_id, station.org_id
     beans = bean_amounts.beans_redeemable(session.max_beans, beans_held(state, ev_id, org_id),
                                           amounts.electricity)
     after = _pay(state, session, station, amounts, beans)
-    rebate = bean_amounts.rebate_beans(amounts.total - beans, bean_rules(after, org_id).rebate_bp,
-                                       headroom(after, org_id))
+    rebate = 0 if session.owner else bean_amounts.rebate_beans(
+        amounts.total - beans, bean_rules(after, org_id).rebate_bp, headroom(after, org_id))
     after = issue_beans(after, org_id, {ev_id: rebate})
+    after = emit(after, charge_evidence(session, station, energy, amounts, beans))
     settled = attrs.evolve(
         session, status=SESSION_SETTLED, settle_height=state.height, settle_time=state.time,
         energy_ws=energy, electricity_fen=amounts.electricity, service_fen=amounts.service,
         commission_fen=amounts.commission, endorsed_by=node_id, beans_redeemed=beans,
-        rebate_beans=rebate,
+        rebate_beans=rebate, periods=lines,
     )
     endorsement = state.endorsements.get(node_id, Endorsement())
     return attrs.evolve(

@@ -11,11 +11,12 @@ from collections.abc import Callable
 import attrs
 
 from refimpl.ledger.transaction import Transaction, signing_bytes
-from refimpl.contracts import charging, registry
+from refimpl.contracts import charging, private_piles, registry
 from refimpl.incentives import beans, governance, pool
 from refimpl.crypto import sm2_verify
 from refimpl.errors import ChargeChainError
 from refimpl.ledger.state import ADMIN, State
+from refimpl.market import supply, trading
 
 __all__ = [
     "TX_KINDS",
@@ -27,6 +28,8 @@ __all__ = [
 ]
 
 Handler = Callable[[State, Transaction], State]
+#: the roles that sign transactions besides the consortium admin
+ROLES = ("operator", "node", "user", "supplier")
 
 
 @attrs.frozen
@@ -49,7 +52,7 @@ TX_KINDS: dict[str, TxKind] = {
     "register_user": TxKind("operator", registry.process_register_user,
                             "an operator registers a user's wallet"),
     "set_tariff": TxKind("operator", registry.process_set_tariff,
-                         "an operator sets the prices of a PriceID"),
+                         "an operator sets its time-of-use tariff (price periods)"),
     "top_up": TxKind("operator", registry.process_top_up,
                      "money paid to an operator enters a user's wallet"),
     "start_charging": TxKind("user", charging.process_start_charging,
@@ -75,15 +78,29 @@ TX_KINDS: dict[str, TxKind] = {
 }
 
 
+def register_kinds(kinds: dict[str, tuple[str, Handler, str]]) -> None:
+    """Add the transaction kinds of a contract module: name -> (role, handler, summary)."""
+    for name, (role, handler, summary) in kinds.items():
+        if name in TX_KINDS:
+            raise ValueError(f"transaction kind {name!r} registered twice")
+        TX_KINDS[name] = TxKind(role, handler, summary)
+
+
+register_kinds(private_piles.KINDS)
+register_kinds(trading.KINDS)
+register_kinds(supply.KINDS)
+
+
 def _role_and_id(author: str) -> tuple[str, str]:
-    """Split an author into role and identifier: 'admin', 'operator:X', 'node:X', 'user:X'."""
+    """Split an author into role and identifier: 'admin', 'operator:X', 'node:X', 'user:X',
+    'supplier:X'."""
     if author == ADMIN:
         return "admin", ""
     role, _, ident = author.partition(":")
-    if role not in ("operator", "node", "user") or not ident:
+    if role not in ROLES or not ident:
         raise ChargeChainError("E_TX_AUTHOR", "malformed author", field="author",
-                               expected="admin | operator:<org> | node:<id> | user:<evid>",
-                               received=author)
+                               expected="admin | operator:<org> | node:<id> | user:<evid> | "
+                               "supplier:<id>", received=author)
     return role, ident
 
 
@@ -92,9 +109,11 @@ def author_public_key(state: State, author: str) -> bytes:
     role, ident = _role_and_id(author)
     if role == "admin":
         return state.admin_key
-    record = {"operator": state.operators, "node": state.nodes, "user": state.users}[role].get(ident)
-    if record is None:
-        raise ChargeChainError("E_TX_AUTHOR", "unknown author", field="author", received=author)
+    record = {"operator": state.operators, "node": state.nodes, "user": state.users,
+              "supplier": state.suppliers}[role].get(ident)
+    if record is None or (role == "supplier" and not record.public_key):
+        raise ChargeChainError("E_TX_AUTHOR", "unknown author (or a supplier without a key)",
+                               field="author", received=author)
     return record.admin_key if role == "operator" else record.public_key
 
 
@@ -133,7 +152,7 @@ def apply_transaction(state: State, tx: Transaction, *, check_signature: bool = 
         verify_signature(state, tx)
     else:
         author_public_key(state, tx.author)
-    after = kind.handler(state, tx)
+    after = kind.handler(attrs.evolve(state, events=()) if state.events else state, tx)
     return attrs.evolve(after, nonces=after.nonces.set(tx.author, tx.nonce + 1))
 
 

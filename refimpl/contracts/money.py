@@ -1,5 +1,10 @@
 """Charging settlement arithmetic, formulas (4)-(6) of Cui et al. (004) and the commission of 002.
 
+A session is priced per time-of-use period (refimpl.contracts.tariffs apportions its energy):
+each period's electricity and service charges are rounded half up once, the session's charges
+are their sums, and the commission is taken once on the summed service charge (at an operator's
+station) or on the whole payment (at a user's private pile: IR-PRIV-3).
+
 These functions are the single implementation of the money rules: the ledger executes them on
 Python integers and proofs/settlement_conservation.py executes the very same functions on z3
 terms (hence the ``floordiv`` parameter). Units: prices in fen per kWh, energy in watt-seconds
@@ -9,6 +14,7 @@ terms (hence the ``floordiv`` parameter). Units: prices in fen per kWh, energy i
 from __future__ import annotations
 
 import operator
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -25,8 +31,11 @@ __all__ = [
     "energy_ws_from_power",
     "charge_fen",
     "commission_fen",
+    "summed_amounts",
+    "period_amounts",
     "settlement_amounts",
     "settlement_transfers",
+    "private_pile_transfers",
 ]
 
 WS_PER_WH = 3600
@@ -73,6 +82,28 @@ def commission_fen(service_fen: Any, commission_bp: Any, floordiv: FloorDiv = op
     return div_round_half_up(service_fen * commission_bp, BASIS_POINTS, floordiv)
 
 
+def summed_amounts(
+    electricity_parts: Sequence[Any], service_parts: Sequence[Any], commission_bp: Any,
+    floordiv: FloorDiv = operator.floordiv, commission_on_total: bool = False,
+) -> SettlementAmounts:
+    """The session's charges are the sums of its periods' rounded charges; the commission is
+    taken once, on the summed service charge or, at a private pile, on the whole payment."""
+    electricity, service = sum(electricity_parts), sum(service_parts)
+    base = electricity + service if commission_on_total else service
+    return SettlementAmounts(electricity, service, commission_fen(base, commission_bp, floordiv))
+
+
+def period_amounts(
+    prices: Sequence[tuple[Any, Any]], energies: Sequence[Any], commission_bp: Any,
+    floordiv: FloorDiv = operator.floordiv, commission_on_total: bool = False,
+) -> SettlementAmounts:
+    """Formulas (4)-(6) per period: ``prices`` are (electricity, service) fen/kWh of each
+    period, ``energies`` its apportioned Ws; each component rounded half up once (IR-TOU-4)."""
+    electricity = [charge_fen(e, energy, floordiv) for (e, _), energy in zip(prices, energies)]
+    service = [charge_fen(s, energy, floordiv) for (_, s), energy in zip(prices, energies)]
+    return summed_amounts(electricity, service, commission_bp, floordiv, commission_on_total)
+
+
 def settlement_amounts(
     electricity_fen_per_kwh: Any,
     service_fen_per_kwh: Any,
@@ -80,10 +111,10 @@ def settlement_amounts(
     commission_bp: Any,
     floordiv: FloorDiv = operator.floordiv,
 ) -> SettlementAmounts:
-    """Formulas (4)-(6): electricity and service charges, each rounded, and the commission."""
-    electricity = charge_fen(electricity_fen_per_kwh, energy_ws, floordiv)
-    service = charge_fen(service_fen_per_kwh, energy_ws, floordiv)
-    return SettlementAmounts(electricity, service, commission_fen(service, commission_bp, floordiv))
+    """Formulas (4)-(6) for a charge within one period: electricity and service charges, each
+    rounded, and the commission on the service charge."""
+    return period_amounts(((electricity_fen_per_kwh, service_fen_per_kwh),), (energy_ws,),
+                          commission_bp, floordiv)
 
 
 def settlement_transfers(
@@ -97,5 +128,16 @@ def settlement_transfers(
         Transfer(payer, supplier, amounts.electricity - beans),
         Transfer(reserve, supplier, beans),
         Transfer(payer, operator_account, amounts.operator_share),
+        Transfer(payer, platform, amounts.commission),
+    )
+
+
+def private_pile_transfers(amounts: SettlementAmounts, payer: str, owner: str,
+                           platform: str) -> tuple[Transfer, ...]:
+    """The transfers at a user's private pile (002): the owner is paid the whole charge less the
+    platform's commission, which was taken on the whole payment; no supplier share, the owner
+    pays its own electricity to the grid off-chain (IR-PRIV-3)."""
+    return (
+        Transfer(payer, owner, amounts.total - amounts.commission),
         Transfer(payer, platform, amounts.commission),
     )

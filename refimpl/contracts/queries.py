@@ -8,8 +8,9 @@ from math import isqrt
 
 import attrs
 
+from refimpl.contracts.private_piles import offered_to
 from refimpl.errors import ChargeChainError
-from refimpl.ledger.records import SESSION_SETTLED, Evaluation, Session
+from refimpl.ledger.records import SESSION_SETTLED, Evaluation, PeriodCharge, Session
 from refimpl.ledger.state import State, party_of_account, pile_key, total_balance
 
 __all__ = ["Bill", "bill_of", "bill_query", "local_time_iso", "Recommendation",
@@ -29,7 +30,12 @@ FREE_PILE_CAP = 3
 
 @attrs.frozen
 class Bill:
-    """One settled charge as the bill query returns it (004: time, payment, unit price, ids)."""
+    """One settled charge as the bill query returns it (004: time, payment, unit price, ids).
+
+    ``price_id`` and the unit prices are those of the period the session started in;
+    ``periods`` has one line per time-of-use period the charge spanned (IR-TOU-3); ``owner``
+    names a private pile's owner, paid directly ('' at an operator's station: IR-PRIV-3).
+    """
 
     session_id: str
     time: int
@@ -45,6 +51,9 @@ class Bill:
     cs_id: str
     ev_org_id: str
     cs_org_id: str
+    periods: tuple[PeriodCharge, ...] = ()
+    owner: str = ""
+    commission_fen: int = 0
 
 
 def local_time_iso(time: int, utc_offset_minutes: int) -> str:
@@ -64,6 +73,7 @@ def bill_of(state: State, session: Session) -> Bill:
         service_fen_per_kwh=session.service_fen_per_kwh, energy_ws=session.energy_ws,
         cs_id=session.station_id, ev_org_id=state.users[session.ev_id].org_id,
         cs_org_id=state.stations[session.station_id].org_id,
+        periods=session.periods, owner=session.owner, commission_fen=session.commission_fen,
     )
 
 
@@ -109,15 +119,26 @@ def recommendation_score(evaluation: Evaluation, distance_sq_m2: int, free_piles
             + FREE_PILE_MICRO * min(free_piles, FREE_PILE_CAP))
 
 
+def _offered(state: State, station_id: str, ev_id: str) -> bool:
+    """An operator's station is offered to all; a private pile only when ``ev_id`` may charge
+    there now: inside its windows, in its community if so shared, not its owner (IR-PRIV-2)."""
+    private = state.private_piles.get(station_id)
+    return private is None or offered_to(state, private, ev_id)
+
+
 def recommend_stations(
-    state: State, x_m: int, y_m: int, max_distance_m: int = 1000, limit: int = 5
+    state: State, x_m: int, y_m: int, max_distance_m: int = 1000, limit: int = 5,
+    ev_id: str = "",
 ) -> list[Recommendation]:
-    """Stations within ``max_distance_m`` with a free pile: highest score first, then nearest, id."""
+    """Stations within ``max_distance_m`` with a free pile that ``ev_id`` ('' = anyone) may use
+    now: highest score first, then nearest, id."""
     if max_distance_m < 0 or limit < 1:
         raise ChargeChainError("E_PARAMETER", "distance must be >= 0 and limit >= 1",
                                field="max_distance_m/limit", received=(max_distance_m, limit))
     found = []
     for station in state.stations.values():
+        if not _offered(state, station.station_id, ev_id):
+            continue
         distance_sq = (station.x_m - x_m) ** 2 + (station.y_m - y_m) ** 2
         free = sum(pile_key(station.station_id, i) not in state.busy_piles
                    for i in range(len(station.piles)))

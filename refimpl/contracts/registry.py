@@ -8,6 +8,8 @@ from refimpl.ledger.transaction import Transaction
 from refimpl.ledger import fields
 from refimpl.errors import ChargeChainError
 from refimpl.contracts.credit import record_repayment
+from refimpl.contracts import tariffs
+from refimpl.contracts.tariffs import parse_periods
 from refimpl.incentives.pool import pay_into_pool
 from refimpl.ledger.accounts import mint, open_account
 from refimpl.ledger.records import (
@@ -42,7 +44,7 @@ __all__ = [
     "MAX_TOP_UP_FEN",
 ]
 
-MAX_PRICE_FEN_PER_KWH = 100_000
+MAX_PRICE_FEN_PER_KWH = tariffs.MAX_PRICE_FEN_PER_KWH
 MAX_TOP_UP_FEN = 10**10
 MAX_COORDINATE_M = 10_000_000
 MAX_PILE_POWER_W = 1_000_000
@@ -102,15 +104,17 @@ def process_register_operator(state: State, tx: Transaction) -> State:
 
 
 def process_register_supplier(state: State, tx: Transaction) -> State:
-    """A power supplier is registered with its account."""
-    fields.require_keys(tx.body, {"supplier_id", "name"})
+    """A power supplier is registered with its account and, if it signs (market orders, supply
+    contracts: the ``supplier:<id>`` author role), its SM2 public key."""
+    fields.require_keys(tx.body, {"supplier_id", "name"}, {"public_key"})
     supplier_id = fields.text(tx.body, "supplier_id")
     name = fields.text(tx.body, "name")
+    key = fields.public_key(tx.body, "public_key") if "public_key" in tx.body else b""
     _reject_duplicate(state.suppliers.get(supplier_id), "supplier_id", supplier_id)
     account = account_of_supplier(supplier_id)
     return attrs.evolve(
         state,
-        suppliers=state.suppliers.set(supplier_id, Supplier(supplier_id, name, account)),
+        suppliers=state.suppliers.set(supplier_id, Supplier(supplier_id, name, account, key)),
         accounts=open_account(state.accounts, account),
     )
 
@@ -148,28 +152,30 @@ def process_register_station(state: State, tx: Transaction) -> State:
 
 
 def process_register_user(state: State, tx: Transaction) -> State:
-    """An operator registers a user (EVID) and the user's wallet key; the user joins its org."""
-    fields.require_keys(tx.body, {"ev_id", "public_key"})
+    """An operator registers a user (EVID), the user's wallet key and, optionally, the
+    residential community it lives in (002's "cell": IR-PRIV-2); the user joins its org."""
+    fields.require_keys(tx.body, {"ev_id", "public_key"}, {"community"})
     ev_id = fields.text(tx.body, "ev_id")
     key = fields.public_key(tx.body, "public_key")
+    community = fields.text(tx.body, "community") if "community" in tx.body else ""
     _reject_duplicate(state.users.get(ev_id), "ev_id", ev_id)
     account = account_of_user(ev_id)
     return attrs.evolve(
         state,
-        users=state.users.set(ev_id, User(ev_id, author_org(tx), key)),
+        users=state.users.set(ev_id, User(ev_id, author_org(tx), key, community)),
         accounts=open_account(state.accounts, account),
     )
 
 
 def process_set_tariff(state: State, tx: Transaction) -> State:
-    """An operator sets (or replaces) the unit prices of one of its price periods."""
-    fields.require_keys(tx.body, {"price_id", "electricity_fen_per_kwh", "service_fen_per_kwh"})
-    price_id = fields.text(tx.body, "price_id")
-    electricity = fields.integer(tx.body, "electricity_fen_per_kwh", 0, MAX_PRICE_FEN_PER_KWH)
-    service = fields.integer(tx.body, "service_fen_per_kwh", 0, MAX_PRICE_FEN_PER_KWH)
+    """An operator sets (or replaces) its time-of-use tariff: price periods whose windows cover
+    the local day exactly once (IR-TOU-1); open sessions keep the tariff they started under
+    (IR-TOU-5)."""
+    fields.require_keys(tx.body, {"periods"})
+    periods = parse_periods(tx.body)
     org_id = author_org(tx)
-    tariff = Tariff(org_id, price_id, electricity, service)
-    return attrs.evolve(state, tariffs=state.tariffs.set(tariff_key(org_id, price_id), tariff))
+    return attrs.evolve(state, tariffs=state.tariffs.set(tariff_key(org_id),
+                                                         Tariff(org_id, periods)))
 
 
 def process_top_up(state: State, tx: Transaction) -> State:

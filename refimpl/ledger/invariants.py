@@ -8,6 +8,8 @@ from typing import Any
 
 from refimpl.consensus.schedule import company_order, proposer
 from refimpl.ledger.records import SESSION_OPEN, SESSION_SETTLED, Session
+from refimpl.ledger.records_supply import CONTRACT_COMPUTED, escrow_account
+from refimpl.market.invariants import market_invariants
 from refimpl.ledger.state import (
     POOL_ACCOUNT,
     State,
@@ -30,6 +32,8 @@ __all__ = [
     "pool_matches_margins_and_rewards",
     "beans_are_backed",
     "latest_settled_are_known",
+    "contract_escrows_are_held",
+    "market_is_consistent",
     "proposers_follow_schedule",
     "check_invariants",
 ]
@@ -49,6 +53,30 @@ def settlements_add_up(settled: Iterable[Session]) -> bool:
     )
 
 
+def _charging_income(account: str) -> bool:
+    """Accounts that only charging and the incentive layer pay: not wallets, not a supplier's
+    own account (market and supply-contract money), not market reserves or escrows."""
+    if account.startswith(("user:", "market:", "escrow:")):
+        return False
+    return not (account.startswith("supplier:") and "|" not in account)
+
+
+def contract_escrows_are_held(state: State) -> bool:
+    """Each supply contract's escrow holds what was escrowed at signing, plus the grid's payment
+    for a shortfall once the expense is computed (IR-SUPPLY-5)."""
+    for contract_id, c in state.contracts.items():
+        shortfall_paid = max(0, -c.deviation_fen) if c.status == CONTRACT_COMPUTED else 0
+        if state.accounts.get(escrow_account(contract_id), 0) != c.escrow_fen + shortfall_paid:
+            return False
+    return True
+
+
+def market_is_consistent(state: State) -> bool:
+    """Tokens conserved per area, reserve and supply positive, order escrows exact, the book
+    index describing exactly the open orders (refimpl.market.invariants)."""
+    return not market_invariants(state)
+
+
 def revenue_matches_settlements(state: State, settled: Iterable[Session]) -> bool:
     """Suppliers, operators, the platform and reward reserves hold exactly what settlements,
     rewards, bean sales, withdrawals and pool grants gave them."""
@@ -59,12 +87,15 @@ def revenue_matches_settlements(state: State, settled: Iterable[Session]) -> boo
         expected[account_of_operator(org_id)] += book.withdrawn_fen + book.granted_fen
     for s in settled:
         station = state.stations[s.station_id]
+        if s.owner:  # a private pile: the owner (a user wallet) gets the rest (IR-PRIV-3)
+            expected[platform_income_account(station.org_id)] += s.commission_fen
+            continue
         expected[supplier_income_account(station.supplier_id, station.org_id)] += s.electricity_fen
         expected[account_of_operator(station.org_id)] += s.service_fen - s.commission_fen
         expected[platform_income_account(station.org_id)] += s.commission_fen
         expected[reward_reserve_account(station.org_id)] -= s.beans_redeemed
     expected[POOL_ACCOUNT] = state.accounts.get(POOL_ACCOUNT, 0)  # checked by the pool invariant
-    accounts = {a for a in state.accounts if not a.startswith("user:")} | set(expected)
+    accounts = {a for a in state.accounts if _charging_income(a)} | set(expected)
     return all(state.accounts.get(account, 0) == expected[account] for account in accounts)
 
 
@@ -151,6 +182,10 @@ def check_invariants(state: State, blocks: Sequence[Any] = (),
         ("busy piles = open sessions", busy_piles_match_open_sessions(state)),
         ("each user's latest settled session is settled and the user's own",
          latest_settled_are_known(state)),
+        ("market: tokens conserved, reserve and supply positive, order escrows exact, book = "
+         "open orders", market_is_consistent(state)),
+        ("supply-contract escrows hold the escrow plus the grid's shortfall payment",
+         contract_escrows_are_held(state)),
     ]
     if settled is not None:
         checks += [

@@ -14,7 +14,11 @@ __all__ = [
     "Pile",
     "Station",
     "User",
+    "Window",
+    "TariffPeriod",
     "Tariff",
+    "PeriodCharge",
+    "PrivatePile",
     "Credit",
     "Evaluation",
     "Session",
@@ -30,11 +34,18 @@ __all__ = [
     "POLICY_UNIFORM",
     "SESSION_OPEN",
     "SESSION_SETTLED",
+    "SHARED_WITH",
+    "SHARED_WITH_COMMUNITY",
+    "SHARED_WITH_EVERYONE",
 ]
 
 PILE_TYPES = ("AC", "DC")
 SESSION_OPEN = "open"
 SESSION_SETTLED = "settled"
+#: whom a private pile is shared with (002: "users in the same cell", or anyone: IR-PRIV-2)
+SHARED_WITH_COMMUNITY = "community"
+SHARED_WITH_EVERYONE = "everyone"
+SHARED_WITH = (SHARED_WITH_COMMUNITY, SHARED_WITH_EVERYONE)
 #: 004: each operator sets its own electricity price; 000: one electricity price for all (IR-PRICE-1)
 POLICY_PER_OPERATOR = "per_operator"
 POLICY_UNIFORM = "uniform"
@@ -104,11 +115,15 @@ class Operator:
 
 @attrs.frozen
 class Supplier:
-    """A power supplier: receives the electricity charge of the stations it feeds."""
+    """A power supplier: receives the electricity charge of the stations it feeds; with a public
+    key it signs as ``supplier:<id>`` (market orders, supply contracts)."""
 
     supplier_id: str
     name: str
     account: str
+    public_key: bytes = b""
+    #: as a grid company: the catalog price of deviations from supply contracts (0: none)
+    catalog_fen_per_kwh: int = 0
 
 
 @attrs.frozen
@@ -134,21 +149,70 @@ class Station:
 
 @attrs.frozen
 class User:
-    """An EV user's wallet: EVID, organisation of registration and SM2 public key."""
+    """An EV user's wallet: EVID, organisation of registration, SM2 public key and the
+    residential community it lives in ('' if none: 002's "cell", IR-PRIV-2)."""
 
     ev_id: str
     org_id: str
     public_key: bytes
+    community: str = ""
+
+
+@attrs.frozen
+class Window:
+    """A time window of the local day in minutes, ``start <= minute < end`` (0..1440, no wrap:
+    IR-TOU-2)."""
+
+    start_minute: int
+    end_minute: int
+
+
+@attrs.frozen
+class TariffPeriod:
+    """One price period of a time-of-use tariff (peak, flat, valley...): its PriceID, unit
+    prices (fen/kWh) and the windows of the local day it applies in."""
+
+    price_id: str
+    electricity_fen_per_kwh: int
+    service_fen_per_kwh: int
+    windows: tuple[Window, ...]
 
 
 @attrs.frozen
 class Tariff:
-    """Unit prices of one operator's price period (PriceID), integer fen per kWh."""
+    """An operator's time-of-use tariff: price periods whose windows cover the local day
+    exactly once (IR-TOU-1)."""
 
     org_id: str
+    periods: tuple[TariffPeriod, ...]
+
+
+@attrs.frozen
+class PeriodCharge:
+    """One line of a settled session's bill: the time and energy the session spent in one
+    price period and what it cost there (IR-TOU-3, IR-TOU-4)."""
+
     price_id: str
+    duration_s: int
+    energy_ws: int
     electricity_fen_per_kwh: int
     service_fen_per_kwh: int
+    electricity_fen: int
+    service_fen: int
+
+
+@attrs.frozen
+class PrivatePile:
+    """A user's private pile shared on the ledger (002): its owner, whom it is shared with,
+    when (local-time windows) and at the owner's prices; the station record (same id) holds
+    its vouching operator, settling node, location and the pile (IR-PRIV-1)."""
+
+    station_id: str
+    owner: str
+    shared_with: str
+    community: str
+    windows: tuple[Window, ...]
+    periods: tuple[TariffPeriod, ...]
 
 
 @attrs.frozen
@@ -194,6 +258,7 @@ class Session:
     ev_id: str
     station_id: str
     pile: int
+    #: the price period in force when the session started (its unit prices below)
     price_id: str
     status: str
     start_height: int
@@ -214,6 +279,13 @@ class Session:
     beans_redeemed: int = 0
     #: beans of the station's operator given back as a charging rebate
     rebate_beans: int = 0
+    #: the tariff in force when the session started (electricity prices after the policy),
+    #: which prices it to the end (IR-TOU-5)
+    tariff: tuple[TariffPeriod, ...] = ()
+    #: the settled charge per price period, in the tariff's order (IR-TOU-3)
+    periods: tuple[PeriodCharge, ...] = ()
+    #: the owner of a private pile, paid directly ('' at an operator's station: IR-PRIV-3)
+    owner: str = ""
 
     @property
     def payment_fen(self) -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import attrs
 
 from refimpl.encoding import FrozenMap, to_plain
+from refimpl.ledger.records_market import Level, Link, Market, Order
+from refimpl.ledger.records_supply import SupplyContract
 from refimpl.ledger.records import (
     BeanRules,
     Credit,
@@ -14,6 +16,7 @@ from refimpl.ledger.records import (
     Node,
     Operator,
     Params,
+    PrivatePile,
     Proposal,
     Session,
     Station,
@@ -83,7 +86,11 @@ def platform_income_account(org_id: str) -> str:
 
 
 def party_of_account(account: str) -> str:
-    """The party an account belongs to: income sub-accounts count for their supplier or the platform."""
+    """The party an account belongs to: income sub-accounts count for their supplier or the
+    platform; escrows (of orders and supply contracts) are held for their parties, not owned,
+    so they count together as ``escrow``."""
+    if account.startswith("escrow:"):
+        return "escrow"
     if account.startswith(f"{PLATFORM_ACCOUNT}:"):
         return PLATFORM_ACCOUNT
     if account.startswith("supplier:"):
@@ -91,9 +98,9 @@ def party_of_account(account: str) -> str:
     return account
 
 
-def tariff_key(org_id: str, price_id: str) -> str:
-    """Key of a tariff in the state: operator and PriceID."""
-    return f"{org_id}|{price_id}"
+def tariff_key(org_id: str) -> str:
+    """Key of a tariff in the state: its operator (one time-of-use tariff each: IR-TOU-1)."""
+    return org_id
 
 
 def pile_key(station_id: str, pile: int) -> str:
@@ -140,12 +147,33 @@ class State:
     beans: FrozenMap[str, int] = FrozenMap()
     bean_rules: FrozenMap[str, BeanRules] = FrozenMap()
     proposals: FrozenMap[str, Proposal] = FrozenMap()
+    # --- private piles (refimpl.contracts.private_piles) ---
+    #: users' shared private piles by station id (the station record has the same id: IR-PRIV-1)
+    private_piles: FrozenMap[str, PrivatePile] = FrozenMap()
+    # --- market (refimpl.market: Bancor markets, order book) ---
+    #: Bancor markets by grid area (reserve: account ``market:<area>``; IR-MKT-1)
+    markets: FrozenMap[str, Market] = FrozenMap()
+    #: energy tokens (Wh) by ``holder|area``, escrowed ones under ``escrow:order:<id>|area``
+    tokens: FrozenMap[str, int] = FrozenMap()
+    #: resting limit orders by order id (IR-MKT-3)
+    orders: FrozenMap[str, Order] = FrozenMap()
+    #: the book index: price queues by ``area|side|price``, queue links by order id, and the
+    #: 32-ary price tries by ``area|side|depth|prefix`` (IR-MKT-4)
+    book_levels: FrozenMap[str, Level] = FrozenMap()
+    book_links: FrozenMap[str, Link] = FrozenMap()
+    book_masks: FrozenMap[str, int] = FrozenMap()
+    # --- supply contracts (refimpl.market.supply) ---
+    #: supply contracts in force or awaiting confirmation; final ones leave (IR-SUPPLY-8)
+    contracts: FrozenMap[str, SupplyContract] = FrozenMap()
     nonces: FrozenMap[str, int] = FrozenMap()
     #: the hash of the block before the one executing (seeds red envelopes: IR-BEAN-4)
     prev_hash: bytes = b""
     #: the world-state tree of an earlier state of this lineage (not part of the state's value)
     commitment: object = attrs.field(default=None, eq=False, repr=False,
                                      metadata={"transient": True})
+    #: the evidence the transaction being applied has emitted so far (read into its receipt;
+    #: not part of the state's value: refimpl.ledger.events)
+    events: tuple = attrs.field(default=(), eq=False, repr=False, metadata={"transient": True})
     #: the tree of exactly this state, once computed (a cache; not part of the state's value)
     root_memo: object = attrs.field(default=None, init=False, eq=False, repr=False,
                                     metadata={"transient": True})

@@ -33,7 +33,8 @@ __all__ = [
 Send = Callable[[str, str, dict[str, Any]], None]
 
 #: The uniform electricity price voted in: Table 2's four prices averaged, rounded half up
-#: ((141 + 120 + 120 + 100) / 4 = 120.25 -> 120 fen/kWh).
+#: ((141 + 120 + 120 + 100) / 4 = 120.25 -> 120 fen/kWh); it is the peak price, the flat and
+#: valley ones are its fractions (tianjin.TOU_FRACTIONS: 80 and 40 fen/kWh).
 UNIFORM_PRICE_FEN_PER_KWH = 120
 #: Each operator's (rebate in bp of the money paid, bean price in bp of a fen).
 BEAN_RULES = {"TELD": (300, 9_000), "STAR": (500, 9_000), "PTNE": (800, 9_500),
@@ -52,8 +53,9 @@ def governance_and_rules(send: Send, height: int) -> None:
     send("propose", f"operator:{first}", {
         "proposal_id": "uniform-price", "action": "set_params", "expires_height": height + 12,
         "params": {"policy": POLICY_UNIFORM, "uniform_prices": [
-            {"price_id": tianjin.TABLE2_PRICE_ID,
-             "electricity_fen_per_kwh": UNIFORM_PRICE_FEN_PER_KWH}]}})
+            {"price_id": price_id,
+             "electricity_fen_per_kwh": tianjin.tou_price(UNIFORM_PRICE_FEN_PER_KWH, price_id)}
+            for price_id in tianjin.TOU_WINDOWS]}})
     for org_id in others[:2]:
         send("approve", f"operator:{org_id}", {"proposal_id": "uniform-price"})
     for org_id, (rebate_bp, price_bp) in BEAN_RULES.items():

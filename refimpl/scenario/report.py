@@ -1,5 +1,6 @@
-"""The demo's report: Table 2 from the settled sessions, the chain and its store, consensus,
-the incentive layer (pool, rewards, beans per operator) and reputation (M, stations used)."""
+"""The demo's report: the chain and its store, Table 2 and the market day read back from the
+re-validated store, consensus, the incentive layer (pool, rewards, beans per operator) and
+reputation (M, stations used)."""
 
 from __future__ import annotations
 
@@ -20,43 +21,19 @@ from refimpl.ledger.state import (
     reward_reserve_account,
 )
 from refimpl.scenario import tianjin
-from refimpl.scenario.demo import TABLE2_EV, DemoRun, format_hundredths, format_yuan, node_id
+from refimpl.scenario.consortium import market_runs, node_id
+from refimpl.scenario.demo import DemoRun
+from refimpl.scenario.market_report import market_from_store, table2_from_store
+from refimpl.scenario.units import format_hundredths, format_yuan
 from refimpl.store.sync import store_chain
 from refimpl.store.validate import validate_store
 
-__all__ = ["demo_report", "table2_rows", "incentives_section", "reputation_section",
-           "demo_succeeded"]
-
-
-def _kwh(energy_ws: int) -> str:
-    """Watt-seconds as kWh with one decimal (exact for the demo's whole-100-Wh charges)."""
-    tenths = energy_ws // 360_000
-    return f"{tenths // 10}.{tenths % 10}"
-
-
-def table2_rows(run: DemoRun) -> list[dict[str, Any]]:
-    """Table 2 from the Table 2 car's settled sessions: the prices charged, energy, change."""
-    sessions = {run.tip.state.stations[s.station_id].org_id: s for s in run.settled
-                if s.ev_id == TABLE2_EV}
-    per_operator = run.options.policy == POLICY_PER_OPERATOR
-    rows = []
-    for org_id, change in run.table2:
-        op = next(o for o in tianjin.TIANJIN_OPERATORS if o.org_id == org_id)
-        session = sessions[org_id]
-        paid = session.payment_fen - session.beans_redeemed
-        paper = tianjin.TABLE2_PAPER_BALANCE_FEN[org_id]
-        rows.append({
-            "operator": op.english_name,
-            "electricity_yuan_per_kwh": format_yuan(session.electricity_fen_per_kwh),
-            "service_yuan_per_kwh": format_yuan(session.service_fen_per_kwh),
-            "energy_kwh": _kwh(session.energy_ws),
-            "balance_change_yuan": format_yuan(change),
-            "paper_yuan": format_yuan(paper),
-            "matches_paper": change == paper,
-            "matches_charge": change == -paid,
-            "compared_with": "paper" if per_operator else "charge (uniform price)",
-        })
-    return rows
+__all__ = [
+    "demo_report",
+    "demo_succeeded",
+    "incentives_section",
+    "reputation_section",
+]
 
 
 def incentives_section(state: State) -> dict[str, Any]:
@@ -142,7 +119,7 @@ def demo_report(run: DemoRun, db_path: Path) -> dict[str, Any]:
             "blocks_by_proposer": {names[k]: v for k, v in sorted(proposers.items(),
                                                                    key=lambda kv: names[kv[0]])},
         },
-        "table2": table2_rows(run),
+        "table2": table2_from_store(db_path, run.options.policy),
         "sessions": {
             "opened": kinds["start_charging"],
             "settled": kinds["settle_charging"],
@@ -154,6 +131,7 @@ def demo_report(run: DemoRun, db_path: Path) -> dict[str, Any]:
             if not party.startswith("(")
         },
         "incentives": incentives_section(state),
+        **({"market": market_from_store(db_path)} if market_runs(run.options) else {}),
         "reputation": reputation_section(state, settled),
         "consensus": run.consensus,
         "invariants": check_invariants(state, run.blocks, settled),

@@ -1,6 +1,6 @@
 """The node store: an append-only SQLite file holding a chain and everything a node serves from it.
 
-* :mod:`refimpl.store.schema`: the format ``chargechain-sqlite/2``, its tables and the
+* :mod:`refimpl.store.schema`: the format ``chargechain-sqlite/3``, its tables and the
   connections (WAL, ``synchronous=FULL``);
 * :mod:`refimpl.store.rows`: what one block's transaction writes, and decoding stored rows;
 * :mod:`refimpl.store.node_store`: :class:`~refimpl.store.node_store.NodeStore`: create,

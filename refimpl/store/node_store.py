@@ -1,9 +1,9 @@
 """The node store: create a store at genesis, append one block per SQLite transaction, resume.
 
 :meth:`NodeStore.create` writes genesis into a new file atomically; :meth:`NodeStore.append`
-writes a block, its certificate, receipts, changed world-state entries, new tree nodes and
-bill-index rows and moves the tip, all in one ``BEGIN IMMEDIATE`` transaction: a kill
-leaves the block whole or absent. :meth:`NodeStore.open` resumes at the stored tip without
+writes a block, its certificate, receipts, changed world-state entries, new tree nodes,
+bill-index and evidence-index rows and moves the tip, all in one ``BEGIN IMMEDIATE``
+transaction: a kill leaves the block whole or absent. :meth:`NodeStore.open` resumes at the stored tip without
 replaying anything: the tip state is rebuilt from the latest state rows and its tree root
 checked against the tip header (on first use of :attr:`NodeStore.tip`; the queries never
 need it). Replaying from genesis is :func:`refimpl.store.validate.validate_store`.
@@ -76,6 +76,7 @@ def _write_rows(db: sqlite3.Connection, rows: BlockRows, hook: Hook | None) -> N
         ("nodes", "INSERT OR IGNORE INTO nodes VALUES (?, ?)", rows.nodes),
         ("bills", "INSERT INTO bills VALUES (?, ?, ?, ?)",
          ((ev, rows.height, i, s) for ev, i, s in rows.bills)),
+        ("evidence", f"INSERT INTO evidence VALUES ({', '.join('?' * 17)})", rows.evidence),
         ("tip", "INSERT OR REPLACE INTO meta VALUES ('tip', ?)",
          [(_tip_text(rows.height, rows.hash),)]),
     ]

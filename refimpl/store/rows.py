@@ -9,7 +9,9 @@ A block of height h writes (docs/store.md):
   the block changed (block 0: every entry of the genesis state);
 * ``nodes``: (hash, 65-byte preimage) of every tree node the block's tree added;
 * ``bills``: (ev_id, h, i, the settled session's canonical bytes) for every
-  ``settle_charging`` transaction i, from its write of the session under ``settled/``.
+  ``settle_charging`` transaction i, from its write of the session under ``settled/``;
+* ``evidence``: one row per share of every evidence record in the block's receipts, under
+  its party, local year and quarter (:mod:`refimpl.store.evidence_rows`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from refimpl.ledger.decode import decode_entry, decode_value, parse_json, split_
 from refimpl.ledger.records import SESSION_SETTLED, Session
 from refimpl.ledger.worldstate import commit, world_entries
 from refimpl.node.certificate import Certificate, certificate_from_plain
+from refimpl.store.evidence_rows import evidence_rows
 
 __all__ = [
     "SETTLED_SECTION",
@@ -59,6 +62,7 @@ class BlockRows:
     state: tuple[tuple[str, bytes | None], ...]
     nodes: tuple[tuple[bytes, bytes], ...]
     bills: tuple[tuple[str, int, bytes], ...]
+    evidence: tuple[tuple, ...] = ()
 
 
 def bill_rows(block: Block, tx_writes: Sequence[Mapping[str, bytes | None]],
@@ -112,6 +116,7 @@ def block_rows(block: Block, tip: Tip, certificate: Certificate | None) -> Block
         tuple(sorted(tip.writes.items())),
         tuple(commit(tip.state).created),
         bill_rows(block, tip.tx_writes),
+        evidence_rows(block, tip.receipts, tip.state.params.utc_offset_minutes),
     )
 
 

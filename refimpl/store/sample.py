@@ -76,8 +76,9 @@ def _registrations(c: _Clients) -> list[Transaction]:
     """Block 1: supplier, tariffs, a two-pile station per member, four funded users."""
     txs = [c.tx("register_supplier", ADMIN, {"supplier_id": "GRID", "name": "Grid Co"})]
     for i, (org, _, nodes) in enumerate(_MEMBERS):
-        txs.append(c.tx("set_tariff", f"operator:{org}", {
-            "price_id": "PEAK", "electricity_fen_per_kwh": 141, "service_fen_per_kwh": 60}))
+        txs.append(c.tx("set_tariff", f"operator:{org}", {"periods": [
+            {"price_id": "PEAK", "electricity_fen_per_kwh": 141, "service_fen_per_kwh": 60,
+             "windows": [[0, 1440]]}]}))
         txs.append(c.tx("register_station", f"operator:{org}", {
             "station_id": f"{org}-S1", "node_id": nodes[0], "supplier_id": "GRID",
             "x_m": 100 * i, "y_m": 0,
@@ -98,8 +99,7 @@ def _charges(c: _Clients, height: int) -> list[Transaction]:
         session = f"{ev}-{height - height % 2}"
         if height % 2 == 0:
             txs.append(c.tx("start_charging", f"user:{ev}", {
-                "session_id": session, "station_id": f"{org}-S1", "pile": i // len(_MEMBERS),
-                "price_id": "PEAK"}))
+                "session_id": session, "station_id": f"{org}-S1", "pile": i // len(_MEMBERS)}))
         else:
             txs.append(c.tx("settle_charging", f"node:{nodes[0]}", {
                 "session_id": session, "meter_start_wh": 0, "meter_stop_wh": 1_000 + 50 * i}))

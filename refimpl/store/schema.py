@@ -1,4 +1,4 @@
-"""The store's file: format ``chargechain-sqlite/2``, its tables, connections and atomic creation.
+"""The store's file: format ``chargechain-sqlite/3``, its tables, connections and atomic creation.
 
 One SQLite file in WAL mode with ``synchronous=FULL``. Rows are only ever inserted (the
 ``tip`` row of ``meta`` is the one row a block updates); see docs/store.md for the schema
@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 #: The value of ``meta.format``: a file with any other value is refused.
-FORMAT = "chargechain-sqlite/2"
+FORMAT = "chargechain-sqlite/3"
 #: How long a connection waits for another writer's lock before E_STORE.
 BUSY_TIMEOUT_MS = 10_000
 
@@ -59,6 +59,27 @@ CREATE TABLE bills (
     session BLOB NOT NULL,
     PRIMARY KEY (ev_id, height, idx)
 ) WITHOUT ROWID;
+CREATE TABLE evidence (
+    party TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    quarter INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    record INTEGER NOT NULL,
+    share INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    ref TEXT NOT NULL,
+    role TEXT NOT NULL,
+    energy_ws INTEGER NOT NULL,
+    paid_fen INTEGER NOT NULL,
+    received_fen INTEGER NOT NULL,
+    commission_fen INTEGER NOT NULL,
+    deviation_ws INTEGER NOT NULL,
+    deviation_fen INTEGER NOT NULL,
+    tx_id TEXT NOT NULL,
+    PRIMARY KEY (party, year, quarter, height, idx, record, share)
+) WITHOUT ROWID;
+CREATE INDEX evidence_by_block ON evidence (height, idx, record, share);
 """
 
 

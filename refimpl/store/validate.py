@@ -4,7 +4,8 @@
 height, parent, time, proposer, Merkle root, signature, transactions, receipts root and
 state root), compares the stored hash, checks the commit certificate against the genesis
 committee, and checks that the rows each block's transaction wrote are exactly the ones
-replaying it gives: receipts, changed world-state entries, tree nodes, bill-index rows.
+replaying it gives: receipts, changed world-state entries, tree nodes, bill-index rows and
+evidence-index rows (re-derived from the replayed receipts).
 At the end it compares the stored world state at the tip with the replayed state.
 Mismatches are reported (the first one, with its height); a file that cannot be read or
 decoded raises E_STORE / E_DECODING.
@@ -33,6 +34,7 @@ from refimpl.store.node_store import (
     imported_count,
     stored_tip,
 )
+from refimpl.store.evidence_rows import EVIDENCE_COLUMNS, evidence_rows
 from refimpl.store.rows import bill_rows, decode_block, decode_certificate, decode_hash
 from refimpl.store.schema import store_error
 
@@ -117,6 +119,24 @@ def _check_bills(db: sqlite3.Connection, stored: StoredBlock, tip: Tip) -> int:
     return len(rows)
 
 
+def _check_evidence(db: sqlite3.Connection, stored: StoredBlock, tip: Tip) -> int:
+    """The block's evidence-index rows are the ones its replayed receipts give; returns their
+    number."""
+    h = stored.height
+    derived = evidence_rows(stored.block, tip.receipts, tip.state.params.utc_offset_minutes)
+    rows = db.execute(f"SELECT {', '.join(EVIDENCE_COLUMNS)} FROM evidence WHERE height = ? "
+                      "ORDER BY idx, record, share", (h,)).fetchall()
+    for want, got in zip(derived, rows):
+        if tuple(got) != want:
+            raise _index_error(h, f"evidence[{want[0]},{h},{want[4]},{want[5]},{want[6]}]",
+                               "an evidence-index row differs from the replayed receipt",
+                               want, tuple(got))
+    if len(rows) != len(derived):
+        raise _index_error(h, "evidence", "the block's evidence-index rows are not one per "
+                           "share of its receipts' evidence", len(derived), len(rows))
+    return len(derived)
+
+
 def _check_block(db: sqlite3.Connection, stored: StoredBlock, tip: Tip, committee: Committee,
                  keys: dict[str, bytes]) -> tuple[Tip, int]:
     """Re-derive one block on ``tip`` and check its stored rows; the new tip and bill count."""
@@ -130,6 +150,7 @@ def _check_block(db: sqlite3.Connection, stored: StoredBlock, tip: Tip, committe
     _check_receipts(db, tip)
     _check_state(db, h, tip.writes)
     _check_nodes(db, h, list(commit(tip.state).created))
+    _check_evidence(db, stored, tip)
     return tip, _check_bills(db, stored, tip)
 
 
@@ -194,7 +215,7 @@ def _replay(path: Path, store: NodeStore, db: sqlite3.Connection) -> tuple[Store
     if imported:
         notes.append(f"{imported} imported bill-index rows (not derived from blocks) "
                      "are not checked")
-    counts = {"state": 0, "receipts": 0, "bills": imported}
+    counts = {"state": 0, "receipts": 0, "bills": imported, "evidence": 0}
     height = -1
     for height, stored in enumerate(_records(db, path)):
         try:
@@ -205,6 +226,8 @@ def _replay(path: Path, store: NodeStore, db: sqlite3.Connection) -> tuple[Store
                 counts["state"] += len(tip.writes)
                 counts["receipts"] += len(tip.receipts)
                 counts["bills"] += bills
+                counts["evidence"] += sum(len(e.shares) for r in tip.receipts
+                                          for e in r.evidence)
         except ChargeChainError as error:
             return _failure(height, height, tip, error, notes), tip
     if height < 0:
