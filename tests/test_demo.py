@@ -362,3 +362,47 @@ def test_default_demo_reputation_and_debt(full):
     incentives = report["incentives"]
     assert incentives["policy"] == "per_operator" and incentives["uniform_prices"] == {}
     assert incentives["pool_yuan"] == "39712.00"  # 4 x 10 000 yuan less 288 rewards of 1 yuan
+
+
+def test_table2_charges_fall_in_the_peak_period(full):
+    """Table 2's prices are the peak ones (IR-TOU-7): each charge is billed wholly in TJ-PEAK,
+    between 08:00 and 11:00 local time, read back from the store's bills."""
+    _, report, _ = full
+    for row in report["table2"]:
+        assert row["periods"] == ["TJ-PEAK"]
+        hour = int(row["charged_local"][11:13])
+        assert 8 <= hour < 11 and row["charged_local"].endswith("+08:00")
+
+
+def test_the_market_day_is_reported_from_the_store(full):
+    """The community's six piles, trades with the book and with Bancor, and the supply
+    contract: 20 kWh at 0.80 yuan = 16.00 yuan to the supplier; 23 kWh delivered, so the user
+    buys 3 kWh from the grid at its catalog price of 0.98 yuan/kWh = 2.94 yuan (IR-SUPPLY-5)."""
+    _, report, _ = full
+    market = report["market"]
+    community = market["community"]
+    assert len(community["private_piles"]) == 6
+    assert {p["shared_with"] for p in community["private_piles"]} == {"community", "everyone"}
+    assert market["market"]["fills"] > market["market"]["fills_with_bancor"] > 0
+    contract = market["supply_contract"]
+    assert contract["final"] is True
+    assert (contract["contracted_kwh"], contract["delivered_kwh"]) == ("20.000", "23.000")
+    assert contract["supplier_received_yuan"] == "16.00"
+    assert contract["user_paid_yuan"] == "18.94"
+    assert (contract["grid_deviation_kwh"], contract["grid_deviation_yuan"]) == ("-3.000", "-2.94")
+    assert report["chain"]["rejected_by_code"] == {}
+
+
+def test_evidence_and_export_of_the_demo_day(full, tmp_path):
+    """`chargechain evidence` reads the grid company's deviation from the index, and the SQL
+    export of the demo day checks against the chain."""
+    _, _, path = full
+    proc = run_cli("evidence", "--db", str(path), "--party", "supplier:SGTJ", "--year", "2023",
+                   "--quarter", "3", "--json")
+    assert proc.returncode == 0, proc.stderr
+    totals = json.loads(proc.stdout)["total"]
+    assert (totals["deviation_ws"], totals["deviation_fen"]) == (-3_000 * 3600, -294)
+    url = f"sqlite:///{tmp_path / 'export.sqlite'}"
+    assert run_cli("export", "--db", str(path), "--to", url).returncode == 0
+    checked = run_cli("export", "--db", str(path), "--check", url)
+    assert checked.returncode == 0, checked.stdout + checked.stderr

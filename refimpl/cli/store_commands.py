@@ -134,9 +134,20 @@ def bills(ev_id: str, db_path: Path, as_json: bool) -> None:
         fail(error)
     columns = ("session_id", "time", "time_local", "payment_fen", "price_id",
                "electricity_fen_per_kwh", "service_fen_per_kwh", "cs_id", "ev_org_id",
-               "cs_org_id")
-    print_rows(rows, as_json, f"Bills of {ev_id}",
-               {c: (lambda r, c=c: str(r[c])) for c in columns})
+               "cs_org_id", "owner")
+    shown = {c: (lambda r, c=c: str(r[c])) for c in columns}
+    shown["periods (kWh)"] = _bill_periods
+    print_rows(rows, as_json, f"Bills of {ev_id}", shown)
+
+
+def _bill_periods(bill: dict) -> str:
+    """The price periods a bill was charged in, with their energy (IR-TOU-3)."""
+    lines = []
+    for period in bill["periods"]:
+        if period["duration_s"] or period["energy_ws"]:
+            wh = period["energy_ws"] // 3600
+            lines.append(f"{period['price_id']} {wh // 1000}.{wh % 1000:03d}")
+    return "; ".join(lines)
 
 
 @click.command()
@@ -155,7 +166,8 @@ def stations(x_m: int, y_m: int, radius_m: int, limit: int, db_path: Path, as_js
 
     try:
         with NodeStore.open(db_path) as store:
-            state = store.load_sections(("stations", "busy_piles", "evaluations"))
+            state = store.load_sections(("stations", "busy_piles", "evaluations",
+                                         "private_piles"))
         rows = to_plain(recommend_stations(state, x_m, y_m, radius_m, limit))
     except ChargeChainError as error:
         fail(error)
