@@ -74,7 +74,7 @@ CASES = [
     (GRID, "open_market", _with(OPEN, crr_ppm=1_000_001), "E_TX_FIELD"),
     (GRID, "open_market", _with(OPEN, reserve_fen=0), "E_TX_FIELD"),
     (GRID, "open_market", _with(OPEN, supply_wh=True), "E_TX_FIELD"),
-    (GRID, "open_market", _with(OPEN, supply_wh=10**15 + 1), "E_TX_FIELD"),
+    (GRID, "open_market", _with(OPEN, supply_wh=10**12 + 1), "E_TX_FIELD"),
     (GRID, "open_market", _with(OPEN, area_id="TJ"), "E_DUPLICATE"),
     (U1, "open_market", OPEN, "E_TX_AUTHOR"),
 ]

@@ -666,7 +666,7 @@ class MarketMachine(RuleBasedStateMachine):
         window_end = window_start + BLOCK_S * length
         cap = power * (window_end - window_start) // 3600
         energy_wh = {"cap": cap, "half": cap // 2, "one": 1, "over": cap + 1}[energy]
-        terms = {"contract_id": contract_id, "supplier_id": supplier, "grid_id": grid,
+        terms = {"contract_id": contract_id, "ev_id": ev, "supplier_id": supplier, "grid_id": grid,
                  "station_id": station, "power_w": power, "energy_wh": energy_wh,
                  "price_fen_per_kwh": price, "window_start": window_start,
                  "window_end": window_end, "confirm_deadline": window_end + BLOCK_S * grace}

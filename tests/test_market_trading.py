@@ -336,3 +336,19 @@ def test_a_transaction_writes_a_bounded_number_of_keys_whatever_the_book_size():
         after = run(state, author, kind, body)
         assert len(state_changes(state, after)) <= 24, (kind, state_changes(state, after).keys())
         ok(after)
+
+
+def test_a_huge_bancor_purchase_is_refused_so_every_receipt_encodes():
+    """A cheap market at the supply bound: a purchase that would mint past 10**12 Wh is a typed
+    refusal, and the largest admitted fill's evidence (10**12 Wh = 3.6e15 Ws) encodes exactly
+    (review finding: a fill of 3e12 Wh used to make its block's receipts unencodable)."""
+    from refimpl.chain.receipts import make_receipt, receipts_root
+    from refimpl.market.amm import MAX_SUPPLY_WH, fill_evidence
+
+    state = run(base_state(open_market=False), GRID, "open_market",
+                {"area_id": "CHEAP", "reserve_fen": 10, "supply_wh": MAX_SUPPLY_WH,
+                 "crr_ppm": 1_000_000})
+    rejects(state, USERS[0], "market_order", {**market("m1", "buy", 3), "area_id": "CHEAP"},
+            "E_TX_FIELD")
+    evidence = fill_evidence("m1:0", USERS[0], "market:CHEAP", MAX_SUPPLY_WH, 10**15)
+    assert receipts_root([make_receipt(b"\x00" * 32, {}, (evidence,))])

@@ -983,9 +983,9 @@ class LedgerMachine(RuleBasedStateMachine):
         """Every check of check_invariants, with the settled history; on the sealed chain,
         the proposers follow the schedule of each block's parent (members join, views change)."""
         checks = check_invariants(self.state, settled=self.history)
-        assert len(checks) == 9 and all(i["holds"] for i in checks), checks
+        assert len(checks) == 11 and all(i["holds"] for i in checks), checks
         chain_checks = check_invariants(self.tip.state, self.blocks)
-        assert len(chain_checks) == 7 and all(i["holds"] for i in chain_checks), chain_checks
+        assert len(chain_checks) == 9 and all(i["holds"] for i in chain_checks), chain_checks
 
     @invariant()
     def beans_are_backed_per_issuer(self) -> None:

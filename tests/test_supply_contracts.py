@@ -70,7 +70,7 @@ class SupplyWorld(World):
 
     def terms(self, **changes: Any) -> dict[str, Any]:
         """The base contract's terms (no signature)."""
-        return {"contract_id": "C1", "supplier_id": "SOLAR", "grid_id": "GRID",
+        return {"contract_id": "C1", "ev_id": "EV1", "supplier_id": "SOLAR", "grid_id": "GRID",
                 "station_id": STATION, "power_w": 7_000, "energy_wh": 20_000,
                 "price_fen_per_kwh": 80, "window_start": self.start, "window_end": self.end,
                 "confirm_deadline": self.deadline, **changes}
@@ -274,12 +274,14 @@ def test_bad_counter_signature(w, how):
     rejected(w, "sign_contract", USER, body, code)
 
 
-def test_the_signature_is_bound_to_the_user_as_author_only_through_the_terms(w):
-    """Another user may not re-use EV1's counter-signed terms once EV1 has signed (E_DUPLICATE),
-    and the same counter-signature cannot revive a final contract (the window has started)."""
+def test_a_counter_signature_serves_its_user_once(w):
+    """Another user may not re-use EV1's counter-signed terms (ev_id is a term: E_TX_AUTHOR),
+    EV1 may not sign them twice (E_DUPLICATE), and the same counter-signature cannot revive a
+    final contract (the window has started)."""
     body = w.signed(w.terms())
     w.apply("sign_contract", USER, body)
-    rejected(w, "sign_contract", OTHER_USER, body, "E_DUPLICATE")
+    rejected(w, "sign_contract", OTHER_USER, body, "E_TX_AUTHOR")
+    rejected(w, "sign_contract", USER, body, "E_DUPLICATE")
     w.deliver(20_000)
     w.compute()
     w.apply("confirm_settlement", USER, {"contract_id": "C1"})
@@ -573,3 +575,21 @@ def test_contract_states_round_trip_through_the_world_state(w):
     assert not any(key.endswith("C1") for key, _ in world_entries(w.state))
     assert state_from_entries(world_entries(w.state)) == w.state
     assert state_root(w.state) == fresh_root(w.state)
+
+
+def test_a_counter_signed_contract_cannot_be_taken_by_another_user():
+    """The supplier counter-signs the user too (ev_id is a term): another user who submits
+    the same body is refused, and one who rewrites ev_id breaks the counter-signature
+    (review finding: the contract used to go to whoever sent it first)."""
+    w = SupplyWorld()
+    w.apply("top_up", "operator:ALPHA", {"ev_id": "EV2", "amount_fen": 5_000})
+    body = w.signed(w.terms())
+    before = w.state
+    with pytest.raises(ChargeChainError) as taken:
+        w.apply("sign_contract", OTHER_USER, body)
+    assert taken.value.code == "E_TX_AUTHOR" and w.state == before
+    with pytest.raises(ChargeChainError) as rewritten:
+        w.apply("sign_contract", OTHER_USER, {**body, "ev_id": "EV2"})
+    assert rewritten.value.code == "E_COSIGNATURE"
+    w.apply("sign_contract", USER, body)
+    assert w.state.contracts["C1"].ev_id == "EV1"

@@ -62,9 +62,9 @@ def _window(item: Any, field: str) -> Window:
     if not isinstance(item, tuple) or len(item) != 2:
         raise ChargeChainError("E_TX_FIELD", "a window is [start_minute, end_minute]",
                                field=field, expected="[start, end]", received=item)
-    pair = {"start_minute": item[0], "end_minute": item[1]}
-    start = fields.integer(pair, "start_minute", 0, MINUTES_PER_DAY - 1)
-    end = fields.integer(pair, "end_minute", 1, MINUTES_PER_DAY)
+    pair = {f"{field}[0]": item[0], f"{field}[1]": item[1]}
+    start = fields.integer(pair, f"{field}[0]", 0, MINUTES_PER_DAY - 1)
+    end = fields.integer(pair, f"{field}[1]", 1, MINUTES_PER_DAY)
     if end <= start:
         raise ChargeChainError("E_TX_FIELD", "a window ends after it starts and does not wrap "
                                "past midnight (write two windows: IR-TOU-2)", field=field,

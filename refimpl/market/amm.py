@@ -32,8 +32,9 @@ __all__ = [
     "tokens_of",
 ]
 
-#: a market's supply and reserve stay within 10**15 (exact in canonical JSON, below 2**53)
-MAX_SUPPLY_WH = 10**15
+#: a market's supply stays within 10**12 Wh (1 TWh), so any fill's energy in Ws (x 3600) stays
+#: exact in canonical JSON (below 2**53), and its reserve within 10**15 fen
+MAX_SUPPLY_WH = 10**12
 MAX_RESERVE_FEN = 10**15
 WS_PER_WH = 3600
 

@@ -45,7 +45,8 @@ MAX_ENERGY_WH = 10**12
 MAX_WINDOW_S = 366 * 24 * 3600
 #: times are seconds since the Unix epoch, below 2**40 (the year 36812)
 MAX_TIME_S = 2**40
-SIGN_FIELDS = frozenset({"contract_id", "supplier_id", "grid_id", "station_id", "power_w",
+SIGN_FIELDS = frozenset({"contract_id", "ev_id", "supplier_id", "grid_id", "station_id",
+                         "power_w",
                          "energy_wh", "price_fen_per_kwh", "window_start", "window_end",
                          "confirm_deadline", "supplier_signature"})
 
@@ -107,6 +108,11 @@ def _contract_terms(state: State, tx: Transaction) -> SupplyContract:
     body = tx.body
     fields.require_keys(body, set(SIGN_FIELDS))
     contract_id = fields.text(body, "contract_id")
+    ev_id = fields.text(body, "ev_id")
+    if ev_id != _author_id(tx):
+        raise ChargeChainError("E_TX_AUTHOR", "the supplier counter-signed a contract with "
+                               "another user", field="ev_id", expected=_author_id(tx),
+                               received=ev_id)
     supplier_id = fields.text(body, "supplier_id")
     grid_id = fields.text(body, "grid_id")
     station_id = fields.text(body, "station_id")
@@ -122,7 +128,7 @@ def _contract_terms(state: State, tx: Transaction) -> SupplyContract:
         raise ChargeChainError("E_TX_FIELD", "the contracted power cannot deliver that energy in "
                                "the window", field="energy_wh",
                                expected=f"<= power_w x window / 3600 = {cap_wh}", received=energy_wh)
-    return SupplyContract(contract_id, _author_id(tx), supplier_id, grid_id, station_id, power_w,
+    return SupplyContract(contract_id, ev_id, supplier_id, grid_id, station_id, power_w,
                           energy_wh, price, 0, start, end, deadline, cap_wh, 0,
                           CONTRACT_IN_FORCE, state.time)
 

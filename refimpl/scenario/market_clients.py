@@ -161,7 +161,7 @@ def supply_contract(send: Send, keys: Keys, chain_id: str, state: State, height:
     start, end = CONTRACT_WINDOW_BLOCKS
     if height == CONTRACT_SIGN_BLOCK:
         terms = {
-            "contract_id": CONTRACT_ID, "supplier_id": SOLAR_ID,
+            "contract_id": CONTRACT_ID, "ev_id": CONTRACT_USER, "supplier_id": SOLAR_ID,
             "grid_id": tianjin.SUPPLIER_ID, "station_id": station_id, "power_w": 7_000,
             "energy_wh": CONTRACT_ENERGY_WH, "price_fen_per_kwh": CONTRACT_PRICE,
             "window_start": block_time(start), "window_end": block_time(end),
