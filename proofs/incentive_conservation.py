@@ -41,7 +41,7 @@ from refimpl.incentives.amounts import (
 from refimpl.incentives.beans import MAX_BEANS, beans_held, headroom
 from refimpl.incentives.pool import MAX_POOL_PAYMENT_FEN, member_book, pay_into_pool
 from refimpl.ledger.accounts import apply_transfers
-from refimpl.ledger.invariants import money_is_conserved
+from refimpl.invariants import money_is_conserved
 from refimpl.ledger.params import MAX_AMOUNT_FEN
 from refimpl.ledger.records import MemberBook, Params, Pile, Session, Station
 from refimpl.ledger.state import (

@@ -1,5 +1,5 @@
 """The energy market conserves money and tokens and its escrows cover their fills: obligations
-over the market's own arithmetic (refimpl/market/amounts.py), run on z3 terms.
+over the market's own arithmetic (refimpl/contracts/market/amounts.py), run on z3 terms.
 
 Every obligation calls the functions the matching and Bancor code calls (``floordiv`` is
 :func:`~chargechain_proofs.harness.z3_floordiv`). Bancor's returns themselves are computed in
@@ -21,8 +21,8 @@ from chargechain_proofs.incentive_conservation import moves_exactly
 from refimpl.encoding import FrozenMap
 from refimpl.ledger.accounts import apply_transfers
 from refimpl.ledger.params import MAX_PRICE_FEN_PER_KWH
-from refimpl.market.amm import MAX_RESERVE_FEN, MAX_SUPPLY_WH
-from refimpl.market.amounts import (
+from refimpl.contracts.market.amm import MAX_RESERVE_FEN, MAX_SUPPLY_WH
+from refimpl.contracts.market.amounts import (
     WH_PER_KWH,
     affordable_wh,
     bancor_buy_moves,
@@ -34,7 +34,7 @@ from refimpl.market.amounts import (
     resting_buy_transfers,
     taker_buy_cost_fen,
 )
-from refimpl.market.trading import MAX_ORDER_WH
+from refimpl.contracts.market.trading import MAX_ORDER_WH
 
 __all__ = ["OBLIGATIONS"]
 

@@ -1,5 +1,5 @@
 """Supply contracts conserve money and empty their escrow: obligations over the refimpl's own
-supply-contract arithmetic (refimpl/market/supply_amounts.py).
+supply-contract arithmetic (refimpl/contracts/market/supply_amounts.py).
 
 A contract moves money by exactly three steps, each ``apply_transfers`` of a list the module
 builds: signing (``escrow_transfers``: the user's escrow, ``escrow_fen``, into the contract's
@@ -25,8 +25,8 @@ from refimpl.contracts.registry import MAX_PRICE_FEN_PER_KWH
 from refimpl.ledger.accounts import apply_transfers
 from refimpl.ledger.records_supply import escrow_account
 from refimpl.ledger.state import account_of_supplier, account_of_user
-from refimpl.market.supply import MAX_ENERGY_WH, MAX_POWER_W, MAX_WINDOW_S
-from refimpl.market.supply_amounts import (
+from refimpl.contracts.market.supply import MAX_ENERGY_WH, MAX_POWER_W, MAX_WINDOW_S
+from refimpl.contracts.market.supply_amounts import (
     SECONDS_PER_HOUR,
     delivery_cap_wh,
     energy_value_fen,

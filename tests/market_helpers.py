@@ -13,7 +13,7 @@ from refimpl.ledger.events import take_events
 from refimpl.ledger.records import Params, Supplier, User
 from refimpl.ledger.state import State
 from refimpl.ledger.transaction import make_transaction
-from refimpl.market.book import level_orders
+from refimpl.contracts.market.book import level_orders
 
 CHAIN = "market-test"
 AREA = "TJ"

@@ -1,7 +1,7 @@
 """A naive reference engine for one market: plain lists sorted by price then arrival, plain dicts
 of balances, amounts computed with Fractions. It re-states the rules of IR-MKT-2..8 without the
 book index, the trie or the refimpl's arithmetic helpers; only Bancor's returns are shared
-(refimpl.market.bancor, tested on its own in tests/test_bancor.py)."""
+(refimpl.contracts.market.bancor, tested on its own in tests/test_bancor.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from refimpl.market.bancor import purchase_return, sale_return
+from refimpl.contracts.market.bancor import purchase_return, sale_return
 
 STEPS = 32  # MAX_MATCH_STEPS, stated again
 

@@ -11,8 +11,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from refimpl.errors import ChargeChainError
-from refimpl.market import bancor
-from refimpl.market.bancor import PPM, purchase_return, sale_return, spot_price
+from refimpl.contracts.market import bancor
+from refimpl.contracts.market.bancor import PPM, purchase_return, sale_return, spot_price
 
 SETTINGS = settings(max_examples=300, deadline=None, derandomize=True, database=None)
 AMOUNT = st.integers(1, 10**12)

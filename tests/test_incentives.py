@@ -38,7 +38,7 @@ from refimpl.crypto import sm3
 from refimpl.encoding import canonical_bytes
 from refimpl.errors import ERROR_CODES, ChargeChainError
 from refimpl.incentives.amounts import approvals_needed
-from refimpl.ledger.invariants import check_invariants, proposers_follow_schedule
+from refimpl.invariants import check_invariants, proposers_follow_schedule
 from refimpl.ledger.records import BeanRules, Credit, Endorsement, Params, UniformPrice
 from refimpl.ledger.state import ADMIN
 from refimpl.ledger.transaction import make_transaction, tx_id

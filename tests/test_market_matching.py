@@ -24,10 +24,10 @@ from market_helpers import (
 from market_reference import Ref, Reject, ROrder
 
 from refimpl.errors import ChargeChainError
-from refimpl.ledger.invariants import money_is_conserved
+from refimpl.invariants import money_is_conserved
 from refimpl.ledger.records_market import order_escrow_account, token_key
-from refimpl.market import amounts, matching
-from refimpl.market.invariants import market_invariants
+from refimpl.contracts.market import amounts, matching
+from refimpl.contracts.market.invariants import market_invariants
 
 TRADERS = USERS + (GRID,)
 OIDS = [f"o{i}" for i in range(20)]
@@ -144,7 +144,7 @@ def test_the_reference_comparison_catches_a_wrong_rounding(monkeypatch):
 
 def test_the_reference_comparison_catches_a_wrong_priority(monkeypatch):
     """Mutant: the book serves the newest order of a price first; the comparison fails."""
-    from refimpl.market import book
+    from refimpl.contracts.market import book
 
     real = book.rest_order
 
@@ -163,7 +163,7 @@ def test_the_reference_comparison_catches_a_wrong_priority(monkeypatch):
                             book_levels=state.book_levels.set(key, book.Level(ids[0], ids[-1],
                                                                               len(ids))))
 
-    monkeypatch.setattr("refimpl.market.trading.rest_order", lifo)
+    monkeypatch.setattr("refimpl.contracts.market.trading.rest_order", lifo)
     state = base_state()
     ref = reference_of(state)
     state, _ = apply_both(state, ref, ("place", USERS[0], "a", "sell", 9, 100, 3))

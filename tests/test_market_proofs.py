@@ -7,7 +7,7 @@ import z3
 from chargechain_proofs import OBLIGATIONS, discharge, market_conservation
 
 from refimpl.ledger import accounts
-from refimpl.market import amm, amounts, matching, trading
+from refimpl.contracts.market import amm, amounts, matching, trading
 
 NAMES = ("market_taking_buyer_fill_conserves", "market_resting_buy_fill_conserves",
          "market_buy_escrow_covers_fills", "market_affordable_is_the_most",

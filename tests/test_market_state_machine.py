@@ -53,9 +53,9 @@ from refimpl.ledger.records import Params
 from refimpl.ledger.state import ADMIN
 from refimpl.ledger.transaction import make_transaction
 from refimpl.ledger.worldstate import commit
-from refimpl.market import amounts as market_amounts
-from refimpl.market import supply_amounts
-from refimpl.market.invariants import market_invariants
+from refimpl.contracts.market import amounts as market_amounts
+from refimpl.contracts.market import supply_amounts
+from refimpl.contracts.market.invariants import market_invariants
 
 BLOCK_S = 600
 UTC_OFFSET_S = 480 * 60

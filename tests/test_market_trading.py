@@ -29,11 +29,11 @@ from market_helpers import (
 )
 
 from refimpl.errors import ChargeChainError
-from refimpl.ledger.invariants import money_is_conserved
-from refimpl.market import matching
-from refimpl.market.bancor import sale_return
-from refimpl.market.book import best_price
-from refimpl.market.invariants import market_invariants
+from refimpl.invariants import money_is_conserved
+from refimpl.contracts.market import matching
+from refimpl.contracts.market.bancor import sale_return
+from refimpl.contracts.market.book import best_price
+from refimpl.contracts.market.invariants import market_invariants
 
 U0, U1, U2 = USERS
 ESCROW = "escrow:order:"
@@ -310,7 +310,7 @@ def test_the_market_invariants_notice_broken_states():
 
 
 def test_bench_orders_reports_figures_and_keeps_the_invariants():
-    from refimpl.market.bench_orders import bench_orders
+    from refimpl.bench_orders import bench_orders
 
     first, again = bench_orders(400, 7), bench_orders(400, 7)
     assert first["orders"] == 400 and first["fills"] > 0 and first["book_depth"] > 0
@@ -343,7 +343,7 @@ def test_a_huge_bancor_purchase_is_refused_so_every_receipt_encodes():
     refusal, and the largest admitted fill's evidence (10**12 Wh = 3.6e15 Ws) encodes exactly
     (review finding: a fill of 3e12 Wh used to make its block's receipts unencodable)."""
     from refimpl.chain.receipts import make_receipt, receipts_root
-    from refimpl.market.amm import MAX_SUPPLY_WH, fill_evidence
+    from refimpl.contracts.market.amm import MAX_SUPPLY_WH, fill_evidence
 
     state = run(base_state(open_market=False), GRID, "open_market",
                 {"area_id": "CHEAP", "reserve_fen": 10, "supply_wh": MAX_SUPPLY_WH,

@@ -32,7 +32,7 @@ from refimpl.contracts.dispatch import apply_transaction, begin_block, end_block
 from refimpl.contracts.evaluation import attack_cost_bound_fen
 from refimpl.encoding import canonical_bytes
 from refimpl.errors import ERROR_CODES, ChargeChainError
-from refimpl.ledger.invariants import check_invariants
+from refimpl.invariants import check_invariants
 from refimpl.ledger.records import BeanRules, Credit, Endorsement, Params, UniformPrice
 from refimpl.ledger.state import ADMIN
 from refimpl.ledger.transaction import make_transaction

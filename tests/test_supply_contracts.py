@@ -21,7 +21,7 @@ from refimpl.ledger.cosign import cosign
 from refimpl.ledger.events import Evidence, Share
 from refimpl.ledger.records_supply import CONTRACT_COMPUTED, CONTRACT_IN_FORCE, escrow_account
 from refimpl.ledger.state import ADMIN, total_balance, total_minted
-from refimpl.market import supply, supply_amounts
+from refimpl.contracts.market import supply, supply_amounts
 
 USER, OTHER_USER = "user:EV1", "user:EV2"
 SOLAR, GRID = "supplier:SOLAR", "supplier:GRID"

@@ -12,7 +12,7 @@ from refimpl.arith import div_round_half_up
 from refimpl.contracts import money
 from refimpl.ledger import accounts
 from refimpl.ledger.accounts import Transfer
-from refimpl.market import supply, supply_amounts, supply_settle
+from refimpl.contracts.market import supply, supply_amounts, supply_settle
 
 NAMES = ("supply_conserves_money", "supply_conserves_money_self_grid",
          "supply_transfers_non_negative", "supply_deviation_at_catalog_price",

@@ -254,8 +254,8 @@ def bench(quick: bool, scale: bool, sizes: tuple[int, ...], orders: int | None,
 
 
 def _bench_orders(orders: int, as_json: bool) -> None:
-    """``bench --orders N``: the order book's matching throughput (refimpl.market.bench_orders)."""
-    from refimpl.market.bench_orders import bench_orders
+    """``bench --orders N``: the order book's matching throughput (refimpl.bench_orders)."""
+    from refimpl.bench_orders import bench_orders
 
     figures = bench_orders(orders, seed=2023)
     if as_json:

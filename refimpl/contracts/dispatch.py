@@ -16,7 +16,7 @@ from refimpl.incentives import beans, governance, pool
 from refimpl.crypto import sm2_verify
 from refimpl.errors import ChargeChainError
 from refimpl.ledger.state import ADMIN, State
-from refimpl.market import supply, trading
+from refimpl.contracts.market import supply, trading
 
 __all__ = [
     "TX_KINDS",

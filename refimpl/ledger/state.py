@@ -150,7 +150,7 @@ class State:
     # --- private piles (refimpl.contracts.private_piles) ---
     #: users' shared private piles by station id (the station record has the same id: IR-PRIV-1)
     private_piles: FrozenMap[str, PrivatePile] = FrozenMap()
-    # --- market (refimpl.market: Bancor markets, order book) ---
+    # --- market (refimpl.contracts.market: Bancor markets, order book) ---
     #: Bancor markets by grid area (reserve: account ``market:<area>``; IR-MKT-1)
     markets: FrozenMap[str, Market] = FrozenMap()
     #: energy tokens (Wh) by ``holder|area``, escrowed ones under ``escrow:order:<id>|area``
@@ -162,7 +162,7 @@ class State:
     book_levels: FrozenMap[str, Level] = FrozenMap()
     book_links: FrozenMap[str, Link] = FrozenMap()
     book_masks: FrozenMap[str, int] = FrozenMap()
-    # --- supply contracts (refimpl.market.supply) ---
+    # --- supply contracts (refimpl.contracts.market.supply) ---
     #: supply contracts in force or awaiting confirmation; final ones leave (IR-SUPPLY-8)
     contracts: FrozenMap[str, SupplyContract] = FrozenMap()
     nonces: FrozenMap[str, int] = FrozenMap()

@@ -5,7 +5,7 @@ and the market's parties when the market runs).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from refimpl.chain.genesis import GenesisConfig, Member
 from refimpl.crypto import sm2_keypair_from_seed
@@ -14,9 +14,7 @@ from refimpl.ledger.state import ADMIN, State
 from refimpl.ledger.transaction import Transaction, make_transaction
 from refimpl.rng import Rng
 from refimpl.scenario import market_clients, tianjin
-
-if TYPE_CHECKING:  # pragma: no cover
-    from refimpl.scenario.demo import DemoOptions
+from refimpl.scenario.options import DemoOptions
 
 __all__ = ["Keys", "Clients", "DC_POWER_W", "AC_POWER_W", "node_id", "keys_for", "authors",
            "build_config", "market_runs", "registrations"]

@@ -5,7 +5,6 @@ incentive clients, and the community and market clients)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING
 
 from refimpl.chain.block import Block
 from refimpl.chain.genesis import GenesisConfig
@@ -17,9 +16,7 @@ from refimpl.ledger.transaction import Transaction
 from refimpl.rng import Rng
 from refimpl.scenario import incentive_clients, market_clients, tianjin
 from refimpl.scenario.consortium import Clients, Keys, market_runs, registrations
-
-if TYPE_CHECKING:  # pragma: no cover
-    from refimpl.scenario.demo import DemoOptions
+from refimpl.scenario.options import DemoOptions
 
 __all__ = ["Day", "free_pile", "blocks_needed"]
 

@@ -29,7 +29,7 @@ from refimpl.consensus.replica import Committee, ReplicaState, SpecAction
 from refimpl.consensus.simulator import NetworkConfig, Partition, SimulationConfig
 from refimpl.encoding import FrozenMap
 from refimpl.errors import ChargeChainError
-from refimpl.ledger.records import POLICIES, POLICY_PER_OPERATOR, Session
+from refimpl.ledger.records import POLICIES, Session
 from refimpl.ledger.transaction import Transaction
 from refimpl.node.certificate import Certificate
 from refimpl.node.network_ledger import (
@@ -41,9 +41,10 @@ from refimpl.node.network_ledger import (
 from refimpl.scenario import tianjin
 from refimpl.scenario.consortium import authors, build_config, keys_for, node_id
 from refimpl.scenario.day import Day
+from refimpl.scenario.options import DemoOptions
 from refimpl.scenario.units import format_hundredths, format_thousandths
 
-__all__ = ["DemoOptions", "DemoRun", "run_demo", "demo_network",
+__all__ = ["DemoRun", "run_demo", "demo_network",
            "DEFAULT_PARTITION_NODES", "BYZANTINE_NODE_ORDER", "DEMO_BYZANTINE_MODES"]
 
 #: The default fault: these non-master nodes (Figure 4 numbers) are partitioned for a while.
@@ -52,30 +53,6 @@ DEFAULT_PARTITION_NODES = (2, 3, 4, 11, 12, 13)
 BYZANTINE_NODE_ORDER = (5, 8, 10, 15)
 #: What ``--byzantine`` nodes do (proposer equivocation needs a master node: simulator tests).
 DEMO_BYZANTINE_MODES = ("silent", "double-vote", "late", "forge")
-
-
-@attrs.frozen
-class DemoOptions:
-    """What the demo runs: seed, fleet size, day length in blocks, block interval, commission."""
-
-    seed: int = 2023
-    users: int = 120
-    blocks: int = 288
-    block_interval_s: int = 300
-    commission_bp: int = 500
-    #: the PBFT network: per-message delay range and the view-0 view-change timeout (ms)
-    min_delay_ms: int = 5
-    max_delay_ms: int = 50
-    view_timeout_ms: int = 1_000
-    #: faults: DEFAULT_PARTITION_NODES cut off for partition_ms from partition_start_ms (0: none),
-    #: the first ``byzantine`` nodes of BYZANTINE_NODE_ORDER Byzantine, random message loss
-    partition_ms: int = 5_000
-    partition_start_ms: int = 10_000
-    byzantine: int = 0
-    byzantine_mode: str = "silent"
-    drop_permille: int = 0
-    #: ``per_operator`` (004's Table 2) or ``uniform``: voted in block 2, with bean rebates (000)
-    policy: str = POLICY_PER_OPERATOR
 
 
 @attrs.frozen

@@ -13,7 +13,7 @@ from refimpl.ledger.events import Evidence
 from refimpl.ledger.records import POLICY_PER_OPERATOR
 from refimpl.ledger.records_market import market_reserve_account
 from refimpl.ledger.state import State, account_of_user
-from refimpl.market import bancor
+from refimpl.contracts.market import bancor
 from refimpl.scenario import market_clients, tianjin
 from refimpl.scenario.units import format_kwh, format_kwh_tenths, format_yuan
 from refimpl.store.evidence_reads import evidence_totals

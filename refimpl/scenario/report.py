@@ -12,7 +12,7 @@ from refimpl.chain.block import header_hash
 from refimpl.contracts.evaluation import endorsement_experience
 from refimpl.contracts.queries import revenue_by_account
 from refimpl.incentives.pool import member_book
-from refimpl.ledger.invariants import check_invariants
+from refimpl.invariants import check_invariants
 from refimpl.ledger.records import POLICY_PER_OPERATOR, Endorsement, Session
 from refimpl.ledger.state import (
     POOL_ACCOUNT,

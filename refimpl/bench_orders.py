@@ -16,12 +16,12 @@ from refimpl.contracts.dispatch import apply_transaction
 from refimpl.encoding import FrozenMap
 from refimpl.errors import ChargeChainError
 from refimpl.ledger.events import take_events
-from refimpl.ledger.invariants import money_is_conserved
+from refimpl.invariants import money_is_conserved
 from refimpl.ledger.records import Params, Supplier, User
 from refimpl.ledger.records_market import SIDES
 from refimpl.ledger.state import State, account_of_supplier, account_of_user
 from refimpl.ledger.transaction import Transaction, make_transaction
-from refimpl.market.invariants import market_invariants
+from refimpl.contracts.market.invariants import market_invariants
 
 __all__ = ["AREA", "BENCH_CHAIN", "GRID", "bench_orders", "bench_state", "random_order"]
 

@@ -13,8 +13,8 @@ from refimpl.ledger.records_market import (
     token_key,
 )
 from refimpl.ledger.state import State
-from refimpl.market import amounts
-from refimpl.market.book import BITS, DEPTHS, best_price, level_orders
+from refimpl.contracts.market import amounts
+from refimpl.contracts.market.book import BITS, DEPTHS, best_price, level_orders
 
 __all__ = [
     "book_matches_orders",

@@ -25,10 +25,10 @@ from refimpl.ledger.params import MAX_PRICE_FEN_PER_KWH
 from refimpl.ledger.records_market import BUY, SELL, SIDES, Order, order_escrow_account
 from refimpl.ledger.state import State, account_of_supplier
 from refimpl.ledger.transaction import Transaction
-from refimpl.market import amm, amounts
-from refimpl.market.bancor import PPM
-from refimpl.market.book import rest_order
-from refimpl.market.matching import Match, Taker, close_order, fill_ref, match_buy, match_sell
+from refimpl.contracts.market import amm, amounts
+from refimpl.contracts.market.bancor import PPM
+from refimpl.contracts.market.book import rest_order
+from refimpl.contracts.market.matching import Match, Taker, close_order, fill_ref, match_buy, match_sell
 
 __all__ = [
     "KINDS",

@@ -15,8 +15,8 @@ from refimpl.ledger.accounts import apply_transfers
 from refimpl.ledger.events import Evidence, Share, emit
 from refimpl.ledger.records_market import Market, market_reserve_account, token_key
 from refimpl.ledger.state import State
-from refimpl.market import amounts
-from refimpl.market.bancor import purchase_return, sale_return
+from refimpl.contracts.market import amounts
+from refimpl.contracts.market.bancor import purchase_return, sale_return
 
 __all__ = [
     "MAX_RESERVE_FEN",

@@ -25,7 +25,7 @@ from refimpl.ledger.records_supply import (
 )
 from refimpl.ledger.state import State, account_of_supplier, account_of_user
 from refimpl.ledger.transaction import Transaction
-from refimpl.market import supply_amounts as amounts
+from refimpl.contracts.market import supply_amounts as amounts
 
 __all__ = [
     "KINDS",
@@ -207,7 +207,7 @@ def process_supplier_finalize_contract(state: State, tx: Transaction) -> State:
     return _finalize_after_deadline(state, tx, "supplier_id")
 
 
-#: name -> (role, handler, summary); merged into refimpl.market.supply.KINDS
+#: name -> (role, handler, summary); merged into refimpl.contracts.market.supply.KINDS
 KINDS: dict = {
     "settle_contract": ("node", process_settle_contract,
                         "the metering node computes a contract's expense after the window"),

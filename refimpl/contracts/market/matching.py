@@ -19,9 +19,9 @@ from refimpl.ledger.accounts import apply_transfers
 from refimpl.ledger.events import emit
 from refimpl.ledger.records_market import BUY, SELL, Order, order_escrow_account
 from refimpl.ledger.state import State
-from refimpl.market import amounts
-from refimpl.market.amm import fill_evidence, move_tokens
-from refimpl.market.book import head_order, remove_order
+from refimpl.contracts.market import amounts
+from refimpl.contracts.market.amm import fill_evidence, move_tokens
+from refimpl.contracts.market.book import head_order, remove_order
 
 __all__ = [
     "MAX_MATCH_STEPS",

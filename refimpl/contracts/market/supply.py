@@ -4,7 +4,7 @@ A power user and a power supplier sign a contract in advance: power, energy, pri
 supply window (the user's transaction signature and the supplier's counter-signature over the
 same terms, :mod:`refimpl.ledger.cosign`). Entering into force escrows the user's money; during
 the window the metering station's node records the energy delivered. The settlement, the two
-confirmations and the deadline are in :mod:`refimpl.market.supply_settle` (001 §3 (4)).
+confirmations and the deadline are in :mod:`refimpl.contracts.market.supply_settle` (001 §3 (4)).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from refimpl.ledger.records import Supplier
 from refimpl.ledger.records_supply import CONTRACT_IN_FORCE, SupplyContract, escrow_account
 from refimpl.ledger.state import State, account_of_user
 from refimpl.ledger.transaction import Transaction
-from refimpl.market import supply_amounts as amounts
-from refimpl.market import supply_settle
+from refimpl.contracts.market import supply_amounts as amounts
+from refimpl.contracts.market import supply_settle
 
 __all__ = [
     "KINDS",

@@ -1,4 +1,5 @@
-"""Invariants every reachable state satisfies; the demo reports them and the tests assert them."""
+"""Invariants every reachable state satisfies (ledger, incentives, market, supply contracts);
+the demo reports them and the tests assert them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from refimpl.consensus.schedule import company_order, proposer
 from refimpl.ledger.records import SESSION_OPEN, SESSION_SETTLED, Session
 from refimpl.ledger.records_supply import CONTRACT_COMPUTED, escrow_account
-from refimpl.market.invariants import market_invariants
+from refimpl.contracts.market.invariants import market_invariants
 from refimpl.ledger.state import (
     POOL_ACCOUNT,
     State,
@@ -73,7 +74,7 @@ def contract_escrows_are_held(state: State) -> bool:
 
 def market_is_consistent(state: State) -> bool:
     """Tokens conserved per area, reserve and supply positive, order escrows exact, the book
-    index describing exactly the open orders (refimpl.market.invariants)."""
+    index describing exactly the open orders (refimpl.contracts.market.invariants)."""
     return not market_invariants(state)
 
 
