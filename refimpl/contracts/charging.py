@@ -11,7 +11,7 @@ from __future__ import annotations
 import attrs
 
 from refimpl.ledger import fields
-from refimpl.ledger.transaction import Transaction
+from refimpl.ledger.transaction import Transaction, author_id
 from refimpl.contracts.credit import credit_award, earns_award, may_start_charging, record_award
 from refimpl.contracts.evaluation import endorsement_experience, session_weight, update_evaluation
 from refimpl.contracts.registry import MAX_PILE_POWER_W
@@ -133,7 +133,7 @@ def process_start_charging(state: State, tx: Transaction) -> State:
     session_id = fields.text(body, "session_id")
     station_id = fields.text(body, "station_id")
     pile = fields.integer(body, "pile", 0, 10_000)
-    ev_id = tx.author.split(":", 1)[1]
+    ev_id = author_id(tx)
     if session_id in state.sessions or session_id in state.settled:
         raise ChargeChainError("E_DUPLICATE", "session id already used", field="session_id",
                                received=session_id)
@@ -274,7 +274,7 @@ def process_settle_charging(state: State, tx: Transaction) -> State:
         raise ChargeChainError("E_SESSION_STATE", "only an open session can be settled",
                                field="status", expected=SESSION_OPEN, received=session.status)
     station = state.stations[session.station_id]
-    node_id = tx.author.split(":", 1)[1]
+    node_id = author_id(tx)
     if node_id != station.node_id:
         raise ChargeChainError("E_TX_AUTHOR", "the station's own node settles its sessions",
                                field="author", expected=f"node:{station.node_id}", received=tx.author)
@@ -318,7 +318,7 @@ def process_rate_station(state: State, tx: Transaction) -> State:
         raise ChargeChainError("E_RATING", "a rating is a whole number of stars", field="rating",
                                expected=f"1..{state.params.rating_max}", received=rating)
     session = _session(state, session_id)
-    if session.ev_id != tx.author.split(":", 1)[1]:
+    if session.ev_id != author_id(tx):
         raise ChargeChainError("E_TX_AUTHOR", "only the session's user rates it", field="author",
                                expected=f"user:{session.ev_id}", received=tx.author)
     if session.status != SESSION_SETTLED:

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from refimpl.contracts.registry import MAX_COORDINATE_M, MAX_PILE_POWER_W, author_org
+from refimpl.contracts.registry import MAX_COORDINATE_M, MAX_PILE_POWER_W
 from refimpl.contracts.tariffs import in_windows, parse_periods, parse_windows
 from refimpl.errors import ChargeChainError
 from refimpl.ledger import fields
@@ -27,7 +27,7 @@ from refimpl.ledger.records import (
     Station,
 )
 from refimpl.ledger.state import State
-from refimpl.ledger.transaction import Transaction
+from refimpl.ledger.transaction import Transaction, author_id
 
 __all__ = [
     "KINDS",
@@ -89,7 +89,7 @@ def process_register_private_pile(state: State, tx: Transaction) -> State:
     community = _community(body, shared_with)
     windows = parse_windows(body, "windows")
     periods = parse_periods(body, "periods")
-    org_id = author_org(tx)
+    org_id = author_id(tx)
     _check_parties(state, org_id, owner, node_id, station_id)
     check_cosignature(state.users[owner].public_key, state.chain_id, COSIGN_PURPOSE,
                       f"user:{owner}", body, "owner_signature")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import attrs
 
-from refimpl.ledger.transaction import Transaction
+from refimpl.ledger.transaction import Transaction, author_id
 from refimpl.ledger import fields
 from refimpl.errors import ChargeChainError
 from refimpl.contracts.credit import record_repayment
-from refimpl.contracts import tariffs
 from refimpl.contracts.tariffs import parse_periods
 from refimpl.incentives.pool import pay_into_pool
 from refimpl.ledger.accounts import mint, open_account
@@ -39,22 +38,15 @@ __all__ = [
     "process_register_user",
     "process_set_tariff",
     "process_top_up",
-    "author_org",
-    "MAX_PRICE_FEN_PER_KWH",
     "MAX_TOP_UP_FEN",
 ]
 
-MAX_PRICE_FEN_PER_KWH = tariffs.MAX_PRICE_FEN_PER_KWH
 MAX_TOP_UP_FEN = 10**10
 MAX_COORDINATE_M = 10_000_000
 MAX_PILE_POWER_W = 1_000_000
 MAX_PILES = 64
 MAX_NODES = 64
 
-
-def author_org(tx: Transaction) -> str:
-    """The organisation behind an ``operator:<org>`` author."""
-    return tx.author.split(":", 1)[1]
 
 
 def _reject_duplicate(existing: object, kind: str, ident: str) -> None:
@@ -130,7 +122,7 @@ def _pile(item: object, index: int) -> Pile:
 def process_register_station(state: State, tx: Transaction) -> State:
     """An operator registers a station: hosting node, supplier, location and piles."""
     body = tx.body
-    org_id = author_org(tx)
+    org_id = author_id(tx)
     fields.require_keys(body, {"station_id", "node_id", "supplier_id", "x_m", "y_m", "piles"})
     station_id = fields.text(body, "station_id")
     node_id = fields.text(body, "node_id")
@@ -162,7 +154,7 @@ def process_register_user(state: State, tx: Transaction) -> State:
     account = account_of_user(ev_id)
     return attrs.evolve(
         state,
-        users=state.users.set(ev_id, User(ev_id, author_org(tx), key, community)),
+        users=state.users.set(ev_id, User(ev_id, author_id(tx), key, community)),
         accounts=open_account(state.accounts, account),
     )
 
@@ -173,7 +165,7 @@ def process_set_tariff(state: State, tx: Transaction) -> State:
     (IR-TOU-5)."""
     fields.require_keys(tx.body, {"periods"})
     periods = parse_periods(tx.body)
-    org_id = author_org(tx)
+    org_id = author_id(tx)
     return attrs.evolve(state, tariffs=state.tariffs.set(tariff_key(org_id),
                                                          Tariff(org_id, periods)))
 
@@ -187,7 +179,7 @@ def process_top_up(state: State, tx: Transaction) -> State:
     user = state.users.get(ev_id)
     if user is None:
         raise ChargeChainError("E_UNKNOWN_USER", "no such user", field="ev_id", received=ev_id)
-    if user.org_id != author_org(tx):
+    if user.org_id != author_id(tx):
         raise ChargeChainError("E_TX_AUTHOR", "only the user's organisation of registration tops "
                                "up its wallet", field="author", expected=f"operator:{user.org_id}",
                                received=tx.author)

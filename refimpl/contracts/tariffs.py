@@ -22,6 +22,7 @@ from typing import Any
 from refimpl.arith import FloorDiv
 from refimpl.contracts.money import charge_fen
 from refimpl.errors import ChargeChainError
+from refimpl.ledger.params import MAX_PRICE_FEN_PER_KWH
 from refimpl.ledger import fields
 from refimpl.ledger.records import PeriodCharge, TariffPeriod, Window
 
@@ -30,7 +31,6 @@ __all__ = [
     "SECONDS_PER_DAY",
     "MAX_PERIODS",
     "MAX_WINDOWS",
-    "MAX_PRICE_FEN_PER_KWH",
     "parse_windows",
     "parse_periods",
     "check_covers_day",
@@ -49,7 +49,6 @@ SECONDS_PER_DAY = 86_400
 #: at most this many price periods in a tariff, and windows in a period or an availability list
 MAX_PERIODS = 8
 MAX_WINDOWS = 8
-MAX_PRICE_FEN_PER_KWH = 100_000
 
 
 def _select(condition: Any, then: Any, otherwise: Any) -> Any:

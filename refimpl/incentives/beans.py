@@ -23,7 +23,7 @@ from refimpl.ledger.state import (
     bean_key,
     reward_reserve_account,
 )
-from refimpl.ledger.transaction import Transaction, tx_id
+from refimpl.ledger.transaction import Transaction, author_id, tx_id
 
 __all__ = [
     "MAX_BEANS",
@@ -121,7 +121,7 @@ def process_set_bean_rules(state: State, tx: Transaction) -> State:
     fields.require_keys(tx.body, {"rebate_bp", "price_bp"})
     rebate = fields.integer(tx.body, "rebate_bp", 0, state.params.max_rebate_bp)
     price = fields.integer(tx.body, "price_bp", state.params.min_bean_price_bp, amounts.BASIS_POINTS)
-    org_id = tx.author.split(":", 1)[1]
+    org_id = author_id(tx)
     return attrs.evolve(state, bean_rules=state.bean_rules.set(org_id, BeanRules(rebate, price)))
 
 
@@ -133,7 +133,7 @@ def process_buy_beans(state: State, tx: Transaction) -> State:
     if org_id not in state.operators:
         raise ChargeChainError("E_BEAN_ISSUER", "no member with that id issues beans",
                                field="issuer", expected=sorted(state.operators), received=org_id)
-    ev_id = tx.author.split(":", 1)[1]
+    ev_id = author_id(tx)
     wallet = account_of_user(ev_id)
     price = amounts.bean_price_fen(count, bean_rules(state, org_id).price_bp)
     if state.accounts.get(wallet, 0) < price:
@@ -167,4 +167,4 @@ def process_send_red_envelope(state: State, tx: Transaction) -> State:
         shares = even_split(total, len(recipients))
     else:
         shares = lucky_split(total, len(recipients), state.prev_hash + tx_id(tx))
-    return issue_beans(state, tx.author.split(":", 1)[1], dict(zip(recipients, shares)))
+    return issue_beans(state, author_id(tx), dict(zip(recipients, shares)))

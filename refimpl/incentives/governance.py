@@ -21,7 +21,7 @@ from refimpl.ledger.decode import decode_plain, parse_canonical_json
 from refimpl.ledger.params import MAX_AMOUNT_FEN, validate_params
 from refimpl.ledger.records import ParamChange, Params, Proposal
 from refimpl.ledger.state import POOL_ACCOUNT, State, account_of_operator
-from refimpl.ledger.transaction import Transaction
+from refimpl.ledger.transaction import Transaction, author_id
 
 __all__ = [
     "GOVERNED_PARAMS",
@@ -44,10 +44,6 @@ PROPOSAL_ENACTED = "enacted"
 #: A proposal lives at most this many blocks (30 days of 300 s blocks).
 MAX_PROPOSAL_BLOCKS = 8_640
 
-
-def _org(tx: Transaction) -> str:
-    """The member behind an ``operator:<org>`` author."""
-    return tx.author.split(":", 1)[1]
 
 
 def _changes(raw: Any) -> tuple[ParamChange, ...]:
@@ -141,9 +137,9 @@ def process_propose(state: State, tx: Transaction) -> State:
     if proposal_id in state.proposals:
         raise ChargeChainError("E_DUPLICATE", "proposal id already used", field="proposal_id",
                                received=proposal_id)
-    proposal = Proposal(proposal_id, _org(tx), action, changes, amount, recipient, purpose,
+    proposal = Proposal(proposal_id, author_id(tx), action, changes, amount, recipient, purpose,
                         expires, (), PROPOSAL_OPEN)
-    return _record_approval(state, proposal, _org(tx))
+    return _record_approval(state, proposal, author_id(tx))
 
 
 def process_approve(state: State, tx: Transaction) -> State:
@@ -154,7 +150,7 @@ def process_approve(state: State, tx: Transaction) -> State:
     if proposal is None:
         raise ChargeChainError("E_UNKNOWN_PROPOSAL", "no such proposal", field="proposal_id",
                                received=proposal_id)
-    org_id = _org(tx)
+    org_id = author_id(tx)
     if proposal.status != PROPOSAL_OPEN:
         raise ChargeChainError("E_PROPOSAL_STATE", "the proposal was already enacted",
                                field="status", expected=PROPOSAL_OPEN, received=proposal.status)

@@ -21,7 +21,7 @@ from refimpl.ledger.state import (
     account_of_operator,
     reward_reserve_account,
 )
-from refimpl.ledger.transaction import Transaction
+from refimpl.ledger.transaction import Transaction, author_id
 
 __all__ = [
     "MAX_POOL_PAYMENT_FEN",
@@ -66,23 +66,19 @@ def pay_block_reward(state: State, proposer_org: str) -> State:
     )
 
 
-def _org(tx: Transaction) -> str:
-    """The organisation behind an ``operator:<org>`` author."""
-    return tx.author.split(":", 1)[1]
-
 
 def process_add_to_pool(state: State, tx: Transaction) -> State:
     """A member adds outside money to the pool (000: the pool is the members' margins)."""
     fields.require_keys(tx.body, {"amount_fen"})
     amount = fields.integer(tx.body, "amount_fen", 1, MAX_POOL_PAYMENT_FEN)
-    return pay_into_pool(state, _org(tx), amount)
+    return pay_into_pool(state, author_id(tx), amount)
 
 
 def process_withdraw_reward(state: State, tx: Transaction) -> State:
     """A member moves reward money that backs no outstanding bean to its operator account."""
     fields.require_keys(tx.body, {"amount_fen"})
     amount = fields.integer(tx.body, "amount_fen", 1, MAX_POOL_PAYMENT_FEN)
-    org_id = _org(tx)
+    org_id = author_id(tx)
     reserve = reward_reserve_account(org_id)
     free = amounts.withdrawable_fen(state.accounts.get(reserve, 0),
                                     member_book(state, org_id).outstanding)

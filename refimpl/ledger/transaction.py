@@ -16,6 +16,7 @@ __all__ = [
     "freeze",
     "signing_bytes",
     "tx_id",
+    "author_id",
     "make_transaction",
     "transaction_from_plain",
 ]
@@ -57,6 +58,11 @@ def signing_bytes(tx: Transaction) -> bytes:
             "body": tx.body,
         }
     )
+
+
+def author_id(tx: Transaction) -> str:
+    """The identifier behind a ``role:<id>`` author (the envelope has checked the role)."""
+    return tx.author.split(":", 1)[1]
 
 
 def tx_id(tx: Transaction) -> bytes:

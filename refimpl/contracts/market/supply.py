@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import attrs
 
-from refimpl.contracts.registry import MAX_PRICE_FEN_PER_KWH, MAX_TOP_UP_FEN, author_org
+from refimpl.contracts.registry import MAX_TOP_UP_FEN
+from refimpl.ledger.params import MAX_PRICE_FEN_PER_KWH
 from refimpl.errors import ChargeChainError
 from refimpl.ledger import fields
 from refimpl.ledger.accounts import apply_transfers, mint
@@ -19,7 +20,7 @@ from refimpl.ledger.cosign import check_cosignature
 from refimpl.ledger.records import Supplier
 from refimpl.ledger.records_supply import CONTRACT_IN_FORCE, SupplyContract, escrow_account
 from refimpl.ledger.state import State, account_of_user
-from refimpl.ledger.transaction import Transaction
+from refimpl.ledger.transaction import Transaction, author_id
 from refimpl.contracts.market import supply_amounts as amounts
 from refimpl.contracts.market import supply_settle
 
@@ -51,10 +52,6 @@ SIGN_FIELDS = frozenset({"contract_id", "ev_id", "supplier_id", "grid_id", "stat
                          "confirm_deadline", "supplier_signature"})
 
 
-def _author_id(tx: Transaction) -> str:
-    """The identifier behind a ``role:<id>`` author."""
-    return tx.author.split(":", 1)[1]
-
 
 def supplier_of(state: State, supplier_id: str, field: str) -> Supplier:
     """The registered supplier, or E_UNKNOWN_SUPPLIER naming the field."""
@@ -69,7 +66,7 @@ def process_set_catalog_price(state: State, tx: Transaction) -> State:
     """A supplier acting as grid company sets its catalog price of deviations (0 withdraws it)."""
     fields.require_keys(tx.body, {"catalog_fen_per_kwh"})
     price = fields.integer(tx.body, "catalog_fen_per_kwh", 0, MAX_PRICE_FEN_PER_KWH)
-    supplier = state.suppliers[_author_id(tx)]  # the envelope checked the author exists
+    supplier = state.suppliers[author_id(tx)]  # the envelope checked the author exists
     updated = attrs.evolve(supplier, catalog_fen_per_kwh=price)
     return attrs.evolve(state, suppliers=state.suppliers.set(supplier.supplier_id, updated))
 
@@ -81,7 +78,7 @@ def process_top_up_supplier(state: State, tx: Transaction) -> State:
     supplier_id = fields.text(tx.body, "supplier_id")
     amount = fields.integer(tx.body, "amount_fen", 1, MAX_TOP_UP_FEN)
     supplier = supplier_of(state, supplier_id, "supplier_id")
-    org_id = author_org(tx)
+    org_id = author_id(tx)
     return attrs.evolve(
         state,
         accounts=mint(state.accounts, supplier.account, amount),
@@ -109,9 +106,9 @@ def _contract_terms(state: State, tx: Transaction) -> SupplyContract:
     fields.require_keys(body, set(SIGN_FIELDS))
     contract_id = fields.text(body, "contract_id")
     ev_id = fields.text(body, "ev_id")
-    if ev_id != _author_id(tx):
+    if ev_id != author_id(tx):
         raise ChargeChainError("E_TX_AUTHOR", "the supplier counter-signed a contract with "
-                               "another user", field="ev_id", expected=_author_id(tx),
+                               "another user", field="ev_id", expected=author_id(tx),
                                received=ev_id)
     supplier_id = fields.text(body, "supplier_id")
     grid_id = fields.text(body, "grid_id")

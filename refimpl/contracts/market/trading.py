@@ -24,7 +24,7 @@ from refimpl.ledger.accounts import apply_transfers
 from refimpl.ledger.params import MAX_PRICE_FEN_PER_KWH
 from refimpl.ledger.records_market import BUY, SELL, SIDES, Order, order_escrow_account
 from refimpl.ledger.state import State, account_of_supplier
-from refimpl.ledger.transaction import Transaction
+from refimpl.ledger.transaction import Transaction, author_id
 from refimpl.contracts.market import amm, amounts
 from refimpl.contracts.market.bancor import PPM
 from refimpl.contracts.market.book import rest_order
@@ -57,7 +57,7 @@ def process_open_market(state: State, tx: Transaction) -> State:
     if area_id in state.markets:
         raise ChargeChainError("E_DUPLICATE", "the area already has a market", field="area_id",
                                received=area_id)
-    grid_id = tx.author.split(":", 1)[1]
+    grid_id = author_id(tx)
     grid = account_of_supplier(grid_id)
     _require_funds(state, grid, reserve, "reserve_fen")
     return amm.open_market(state, area_id, grid, grid_id, reserve, supply, crr)
