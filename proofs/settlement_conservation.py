@@ -33,7 +33,8 @@ from refimpl.contracts.money import (
     settlement_transfers,
 )
 from refimpl.contracts.tariffs import apportion
-from refimpl.contracts.registry import MAX_PILE_POWER_W, MAX_PRICE_FEN_PER_KWH, MAX_TOP_UP_FEN
+from refimpl.contracts.registry import MAX_PILE_POWER_W, MAX_TOP_UP_FEN
+from refimpl.ledger.params import MAX_PRICE_FEN_PER_KWH
 from refimpl.incentives.amounts import beans_redeemable
 from refimpl.incentives.beans import MAX_BEANS
 from refimpl.ledger.accounts import apply_transfers, mint

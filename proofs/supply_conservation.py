@@ -21,7 +21,7 @@ import z3
 from chargechain_proofs.harness import Obligation, z3_floordiv
 from chargechain_proofs.incentive_conservation import moves_exactly, z3_min
 
-from refimpl.contracts.registry import MAX_PRICE_FEN_PER_KWH
+from refimpl.ledger.params import MAX_PRICE_FEN_PER_KWH
 from refimpl.ledger.accounts import apply_transfers
 from refimpl.ledger.records_supply import escrow_account
 from refimpl.ledger.state import account_of_supplier, account_of_user
