@@ -4,9 +4,10 @@
 (* replica, its master node (the standard deployment, see the Decisions in *)
 (* docs/consensus.md).  The replicas are named after the four companies of *)
 (* the Tianjin scenario (paper 004, Table 1), in English-name order.       *)
-(* Models pbft-small, pbft-too-many-faults, pbft-liveness and              *)
-(* pbft-liveness-stuck differ only in the .cfg: which replicas are faulty  *)
-(* or silent, heights, views and blocks.                                   *)
+(* Models pbft-small, pbft-views, pbft-silent-byzantine,                   *)
+(* pbft-too-many-faults, pbft-liveness and pbft-liveness-stuck differ only *)
+(* in the .cfg: which replicas are faulty or silent, heights, views and    *)
+(* blocks.                                                                 *)
 (***************************************************************************)
 EXTENDS PBFT, TLC
 
@@ -24,6 +25,9 @@ OneVoteEach == [r \in OneReplicaPerCompany |-> {r}]
 ByzantineSmartGrid == {"Smart Grid"}
 
 SilentSmartGrid == {"Smart Grid"}
+
+\* TELD is never the proposer at heights 1..2, views 0..1 (pbft-silent-byzantine).
+ByzantineTELD == {"TELD"}
 
 \* Two of four faulty: one more than F = 1.
 ByzantineSmartGridAndTELD == {"Smart Grid", "TELD"}

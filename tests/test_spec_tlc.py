@@ -191,3 +191,51 @@ def test_results_are_plain_data(name):
     data = json.loads(json.dumps(result(name).as_dict()))
     assert data["model"] == name and data["as_expected"] is True
     assert data["command"][0].endswith("java") and "-tool" in data["command"]
+
+
+# ------------------------------------------------------------- models with teeth (issue 9)
+
+
+@pytest.mark.parametrize("name", ["pbft-views", "pbft-silent-byzantine"])
+def test_the_sharper_models_hold_exhaustively(name):
+    res = result(name)
+    assert res.outcome == "holds", res.as_dict() if hasattr(res, "as_dict") else res
+    _assert_figures(res)
+
+
+def _mutant(model: str, old: str, new: str) -> CheckResult:
+    """TLC on ``model`` with one edit of PBFT.tla (symmetry off: the edit may break it)."""
+    cfg_name = f"{model}.cfg"
+    cfg = spec_text(cfg_name).replace("SYMMETRY ValidBlockSymmetry", "")
+    return run_model(get_model(model), RunOptions(workers=1),
+                     replaced={"PBFT.tla": _broken(old, new), cfg_name: cfg})
+
+
+def test_pbft_views_catches_a_new_view_that_takes_any_reported_certificate():
+    """The new view ignores higher certificates: a certificate of any view, with any quorum
+    of view changes, justifies its block (pbft-small's views 0..1 cannot tell the difference)."""
+    res = _mutant("pbft-views", "Reported(h, v, w, b) /\\ Power(ReportingAtMost(h, v, w)) >= Quorum",
+                  "Reported(h, v, w, b) /\\ Power(ReportingAtMost(h, v, MaxView)) >= Quorum")
+    assert res.outcome == "violated" and res.violated == "Agreement"
+    assert _conflicts(res.trace[-1].variables["chain"])
+
+
+def test_pbft_views_catches_a_view_change_that_reports_the_lowest_certificate():
+    res = _mutant("pbft-views", "{m \\in mine : \\A o \\in mine : o.v <= m.v}",
+                  "{m \\in mine : \\A o \\in mine : o.v >= m.v}")
+    assert res.outcome == "violated" and res.violated == "Agreement"
+
+
+def test_pbft_silent_byzantine_catches_accepting_a_proposal_from_any_replica():
+    """Replicas accept a Byzantine replica's proposal though the schedule does not name it
+    (Validity itself still asks for the scheduled proposer)."""
+    broken_prepare = ("    /\\ Proposed(h, v, b)\n    /\\ SafeBlock(h, v, b)\n",
+                      "    /\\ (Proposed(h, v, b) \\/ Faulty # {})\n    /\\ SafeBlock(h, v, b)\n")
+    spec = _broken(*broken_prepare)
+    assert spec.count("Prepared(h, v, b) == Proposed(h, v, b) /\\") == 1
+    spec = spec.replace("Prepared(h, v, b) == Proposed(h, v, b) /\\",
+                        "Prepared(h, v, b) == (Proposed(h, v, b) \\/ Faulty # {}) /\\")
+    cfg = spec_text("pbft-silent-byzantine.cfg").replace("SYMMETRY ValidBlockSymmetry", "")
+    res = run_model(get_model("pbft-silent-byzantine"), RunOptions(workers=1),
+                    replaced={"PBFT.tla": spec, "pbft-silent-byzantine.cfg": cfg})
+    assert res.outcome == "violated" and res.violated == "Validity"

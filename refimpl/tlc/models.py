@@ -99,6 +99,29 @@ MODELS: tuple[Model, ...] = (
                     "and Validity hold.",
     ),
     Model(
+        name="pbft-views",
+        module="MCPBFT",
+        cfg="pbft-views.cfg",
+        mode="exhaustive",
+        expected="holds",
+        description="PBFT with N = 4, F = 1, Smart Grid Byzantine (proposer of view 1), one "
+                    "height, views 0..2: two view changes, so a new view chooses between "
+                    "prepared certificates of different views; TypeOK, Agreement and Validity "
+                    "hold. Catches a new view that takes any reported certificate and a view "
+                    "change that reports the lowest (pbft-small cannot tell them apart).",
+    ),
+    Model(
+        name="pbft-silent-byzantine",
+        module="MCPBFT",
+        cfg="pbft-silent-byzantine.cfg",
+        mode="exhaustive",
+        expected="holds",
+        description="As pbft-small with TELD Byzantine, which the schedule never names at "
+                    "heights 1..2, views 0..1: Validity (decided blocks were proposed by the "
+                    "scheduled proposer) can fail only here if a replica accepts a proposal "
+                    "from another replica.",
+    ),
+    Model(
         name="pbft-liveness",
         module="MCPBFT",
         cfg="pbft-liveness.cfg",
