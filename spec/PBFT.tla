@@ -389,6 +389,23 @@ Validity ==
             /\ chain[r][h] \in ValidBlocks
             /\ \E v \in Views : Proposed(h, v, chain[r][h])
 
+\* No honest replica sends two different proposals, prepares or commits for one
+\* height and view (the guards ~SentIn(...) of PrePrepare, NewView, Prepare and
+\* Commit make it hold; an equivocating honest primary breaks it).
+NoHonestEquivocation ==
+    \A msgs \in {proposals, prepares, commits} :
+        \A m1, m2 \in msgs :
+            (m1.src = m2.src /\ m1.h = m2.h /\ m1.v = m2.v) => m1.b = m2.b
+
+\* The core lemma of PBFT's safety: once a quorum committed block b at height h
+\* in view w, every honest prepare at height h in a later view is for b.  A
+\* violation points at the view change or new-view rule that let another block
+\* through, before two replicas decide differently.
+CommittedBlockIsLocked ==
+    \A h \in Heights, w \in Views, b \in ValidBlocks :
+        CommitQuorum(h, w, b) =>
+            \A m \in prepares : (m.h = h /\ m.v > w) => m.b = b
+
 \* Termination: every honest replica eventually decides every height of the model.
 Termination == <>(\A r \in Honest : Len(chain[r]) = MaxHeight)
 ==============================================================================

@@ -239,3 +239,20 @@ def test_pbft_silent_byzantine_catches_accepting_a_proposal_from_any_replica():
     res = run_model(get_model("pbft-silent-byzantine"), RunOptions(workers=1),
                     replaced={"PBFT.tla": spec, "pbft-silent-byzantine.cfg": cfg})
     assert res.outcome == "violated" and res.violated == "Validity"
+
+
+def test_an_honest_primary_that_equivocates_breaks_no_honest_equivocation():
+    """Without PrePrepare's guard the primary of view 0 proposes twice: the named invariant
+    says so before any two replicas decide differently."""
+    res = _mutant("pbft-views", "    /\\ r = Primary(h, 0)\n    /\\ ~ SentIn(proposals, r, h, 0)\n",
+                  "    /\\ r = Primary(h, 0)\n")
+    assert res.outcome == "violated" and res.violated == "NoHonestEquivocation"
+
+
+def test_commit_without_being_prepared_breaks_the_core_lemma():
+    """A replica that commits what it prepared without a prepare quorum: a commit quorum then
+    no longer locks its block: the core lemma fails (at 76,123 distinct states) before any
+    two replicas decide differently."""
+    res = _mutant("pbft-views", "    /\\ ~ SentIn(commits, r, h, v)\n    /\\ Prepared(h, v, b)\n",
+                  "    /\\ ~ SentIn(commits, r, h, v)\n")
+    assert res.outcome == "violated" and res.violated == "CommittedBlockIsLocked"
