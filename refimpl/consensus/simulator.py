@@ -1,37 +1,19 @@
-"""A seeded, deterministic network simulator for PBFT replicas.
+"""The seeded event loop that runs PBFT replicas and traces the honest ones' spec/PBFT.tla actions.
 
 Time is an integer count of milliseconds. Events (replica start, message delivery, timer
 expiry) sit in a queue ordered by (time, sequence number), so ties break in the order the
 events were created. Every random choice comes from one SM3 stream,
 ``Rng(seed, "pbft/network")``, drawn in event order: the same configuration gives the same
-run, byte for byte (:attr:`SimulationResult.log`).
-
-The network:
-
-* every (message, receiver) pair gets its own delay, uniform in
-  ``[min_delay_ms, max_delay_ms]``;
-* it is lost with probability ``drop_permille`` / 1000 and delivered twice (with a second
-  delay) with probability ``duplicate_permille`` / 1000;
-* a :class:`Partition` cuts the links between its nodes and the others during a window; a
-  message is lost if its link is cut when it is sent or when it would arrive;
-* a :class:`Crash` stops an honest replica during a window: messages to it are lost and its
-  timers fire when it comes back (its state survives, as PBFT's stable log would);
-* ``silent`` replicas never start (the spec's ``Silent``: they send nothing at all).
-
-Byzantine replicas (the spec's ``Faulty``) run the honest state machine and distort what it
-sends, per behaviour: ``silent`` (sends nothing), ``equivocate`` (as proposer, a different
-valid block to each half of the replicas), ``double-vote`` (each prepare and commit to one
-half, a vote for another block to the other half), ``late`` (everything ``late_ms`` late),
-``invalid-proposal`` (as proposer, an invalid block) and ``forge`` (adds prepares and
-commits claiming to come from another replica, which the receivers drop: the MAC fails).
-Their messages carry their own id, signed and authenticated with their own keys.
+run, byte for byte (:attr:`SimulationResult.log`). The network and the faults are
+:mod:`refimpl.consensus.network`'s; the small trace models' runs are
+:mod:`refimpl.consensus.scenarios`'.
 
 Only the honest replicas' spec actions are traced (:mod:`refimpl.consensus.trace`). The
 trace's steps are the actions the replicas report; after every honest replica event the run
 checks that the state those actions build is the implementation's own: the spec messages the
 honest replicas actually sent and their own chains and views
-(:class:`refimpl.consensus.trace.ImplementationState`, :meth:`TraceRecorder.confirm`), and
-stops with E_CONSENSUS if not.
+(:class:`refimpl.consensus.trace.ImplementationState`,
+:meth:`refimpl.consensus.trace.TraceRecorder.confirm`), and stops with E_CONSENSUS if not.
 """
 
 from __future__ import annotations
@@ -42,19 +24,22 @@ from typing import Any
 
 import attrs
 
-from refimpl.consensus.auth import Keyring, authenticate, derive_keyring, sign
-from refimpl.consensus.messages import (
-    PREPARE,
-    Commit,
-    Prepare,
-    Proposal,
-    Vote,
-    message_summary,
-    vote_bytes,
+from refimpl.consensus.auth import Keyring, derive_keyring
+from refimpl.consensus.committee import Application, check_committee
+from refimpl.consensus.messages import message_summary
+
+# Besides what the run uses, the imports marked noqa keep every name this module held before it
+# was split (network and faults, scenarios) importable from here.
+from refimpl.consensus.network import (  # noqa: F401
+    BEHAVIOURS,
+    Crash,
+    NetworkConfig,
+    Partition,
+    SimulationConfig,
+    _distort,
 )
-from refimpl.consensus.replica import (
-    Application,
-    Committee,
+from refimpl.consensus.replica import step
+from refimpl.consensus.replica_state import (
     Deliver,
     ReplicaState,
     Send,
@@ -62,16 +47,17 @@ from refimpl.consensus.replica import (
     Start,
     Step,
     Timeout,
-    check_committee,
     initial_state,
     is_active,
-    make_proposal,
-    make_vote_message,
-    step,
 )
-from refimpl.consensus.schedule import company_order
+from refimpl.consensus.scenarios import (  # noqa: F401
+    TRACE_COMPANIES,
+    AbstractApp,
+    generate_traces,
+    scenario_config,
+    small_committee,
+)
 from refimpl.consensus.trace import (
-    TRACE_SCENARIOS,
     BlockNamer,
     ImplementationState,
     TraceRecorder,
@@ -82,120 +68,10 @@ from refimpl.errors import ChargeChainError
 from refimpl.rng import Rng
 
 __all__ = [
-    "BEHAVIOURS",
-    "TRACE_COMPANIES",
-    "AbstractApp",
-    "Partition",
-    "Crash",
-    "NetworkConfig",
-    "SimulationConfig",
     "Stats",
     "SimulationResult",
     "run_simulation",
-    "small_committee",
-    "scenario_config",
-    "generate_traces",
 ]
-
-#: What a Byzantine replica may do (see the module docstring).
-BEHAVIOURS = ("silent", "equivocate", "double-vote", "late", "invalid-proposal", "forge")
-
-#: The four Tianjin companies in schedule order: the companies of the small trace models.
-TRACE_COMPANIES = ("PTNE", "Smart Grid", "Star Charge", "TELD")
-
-
-@attrs.frozen
-class AbstractApp:
-    """Abstract blocks: strings, valid or invalid as listed; the tip is the decided blocks."""
-
-    valid_blocks: tuple[str, ...] = ("b1", "b2")
-    invalid_blocks: tuple[str, ...] = ("bad",)
-
-    def genesis(self) -> tuple[str, ...]:
-        """The tip before height 1: nothing decided."""
-        return ()
-
-    def block_id(self, block: str) -> str:
-        """An abstract block is its own id."""
-        return block
-
-    def is_valid(self, tip: tuple[str, ...], height: int, block: str) -> bool:
-        """Valid blocks are valid at every height."""
-        return block in self.valid_blocks
-
-    def propose(self, tip: tuple[str, ...], height: int, view: int, proposer: str) -> str:
-        """The honest choice: valid blocks in turn by height and view."""
-        return self.valid_blocks[(height - 1 + view) % len(self.valid_blocks)]
-
-    def apply(self, tip: tuple[str, ...], block: str) -> tuple[str, ...]:
-        """The decided blocks so far."""
-        return tip + (block,)
-
-    def alternative_block(self, tip: tuple[str, ...], height: int, view: int, block: str) -> str:
-        """Another valid block (what an equivocating proposer or double voter uses)."""
-        others = [b for b in self.valid_blocks if b != block]
-        return others[0] if others else block
-
-    def invalid_block(self, tip: tuple[str, ...], height: int, view: int) -> str:
-        """An invalid block (what a Byzantine proposer of invalid blocks proposes)."""
-        return self.invalid_blocks[0]
-
-
-@attrs.frozen
-class Partition:
-    """The links between ``nodes`` and every other node are cut during [start_ms, end_ms)."""
-
-    nodes: frozenset[str]
-    start_ms: int
-    end_ms: int
-
-    def cuts(self, a: str, b: str, time_ms: int) -> bool:
-        """Whether the link a - b is cut at ``time_ms``."""
-        return self.start_ms <= time_ms < self.end_ms and ((a in self.nodes) != (b in self.nodes))
-
-
-@attrs.frozen
-class Crash:
-    """Honest replica ``node`` is down during [start_ms, end_ms)."""
-
-    node: str
-    start_ms: int
-    end_ms: int
-
-    def down(self, node: str, time_ms: int) -> bool:
-        """Whether ``node`` is down at ``time_ms`` because of this crash."""
-        return node == self.node and self.start_ms <= time_ms < self.end_ms
-
-
-@attrs.frozen
-class NetworkConfig:
-    """Delays, losses, duplicates, partitions and crashes (see the module)."""
-
-    min_delay_ms: int = 5
-    max_delay_ms: int = 50
-    drop_permille: int = 0
-    duplicate_permille: int = 0
-    partitions: tuple[Partition, ...] = ()
-    crashes: tuple[Crash, ...] = ()
-
-
-@attrs.frozen
-class SimulationConfig:
-    """One run: seed, committee, network, faulty replicas and limits."""
-
-    seed: int
-    committee: Committee
-    network: NetworkConfig = NetworkConfig()
-    #: Byzantine replica -> its behaviours (the spec's Faulty)
-    byzantine: FrozenMap[str, tuple[str, ...]] = attrs.field(factory=FrozenMap)
-    #: replicas that never start (the spec's Silent)
-    silent: frozenset[str] = frozenset()
-    #: the extra delay of a ``late`` Byzantine replica's messages
-    late_ms: int = 2_000
-    time_limit_ms: int = 3_600_000
-    max_events: int = 10_000_000
-    record_log: bool = True
-    record_trace: bool = True
 
 
 @attrs.frozen
@@ -237,53 +113,6 @@ class SimulationResult:
         chains = [self.states[r].chain for r in self.honest]
         return max(chains, key=len) if chains else ()
 
-
-# --------------------------------------------------------------------------- Byzantine sends
-
-
-def _split(receivers: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The receivers in two halves (in order)."""
-    half = (len(receivers) + 1) // 2
-    return receivers[:half], receivers[half:]
-
-
-def _distort(committee: Committee, app: Any, keys: Any, state: ReplicaState, send: Send,
-             behaviours: tuple[str, ...]) -> list[Send]:
-    """What a Byzantine replica sends instead of one honest send."""
-    message = send.message
-    me = state.name
-    if isinstance(message, Proposal) and message.sender == me:
-        h, v = message.height, message.view
-        if "invalid-proposal" in behaviours:
-            bad = app.invalid_block(state.tip, h, v)
-            return [Send(make_proposal(committee, keys, h, v, app.block_id(bad), bad,
-                                       message.justification, send.to), send.to)]
-        if "equivocate" in behaviours:
-            other = app.alternative_block(state.tip, h, v, message.block)
-            first, second = _split(send.to)
-            twin = make_proposal(committee, keys, h, v, app.block_id(other), other,
-                                 message.justification, second)
-            return [Send(message, first), Send(twin, second)]
-    if isinstance(message, (Prepare, Commit)) and message.sender == me:
-        sends = [send]
-        vote = message.vote
-        if "double-vote" in behaviours and vote.block_id in state.log.blocks:
-            other = app.alternative_block(state.tip, vote.height, vote.view,
-                                          state.log.blocks[vote.block_id])
-            first, second = _split(send.to)
-            twin = make_vote_message(committee, keys, vote.kind, vote.height, vote.view,
-                                     app.block_id(other), second)
-            sends = [Send(message, first), Send(twin, second)]
-        if "forge" in behaviours:
-            victim = next(r for r in committee.replicas if r != me)
-            forged_vote = Vote(vote.kind, vote.height, vote.view, vote.block_id, victim)
-            payload = vote_bytes(forged_vote)
-            to = tuple(r for r in send.to if r != victim)
-            cls = Prepare if vote.kind == PREPARE else Commit
-            forged = cls(forged_vote, sign(keys, payload), authenticate(keys, to, payload))
-            sends.append(Send(forged, to))
-        return sends
-    return [send]
 
 
 # --------------------------------------------------------------------------- the run
@@ -500,73 +329,3 @@ def _constants(config: SimulationConfig, app: Any, run: _Run) -> dict[str, Any]:
         max_height=committee.max_height or run.top_height,
         max_view=committee.max_view if committee.max_view is not None else run.top_view,
         valid_blocks=valid, invalid_blocks=invalid)
-
-
-# --------------------------------------------------------------------------- configurations
-
-
-def small_committee(*, max_height: int | None = 2, max_view: int | None = 2,
-                    view_timeout_ms: int = 400,
-                    commit_quorum_override: int | None = None) -> Committee:
-    """N = 4 replicas r1..r4, F = 1, the Tianjin companies with masters r1..r4 in schedule order."""
-    replicas = ("r1", "r2", "r3", "r4")
-    companies = company_order(TRACE_COMPANIES)
-    return Committee(companies, replicas, FrozenMap(dict(zip(companies, replicas))), 1,
-                     max_height=max_height, max_view=max_view, view_timeout_ms=view_timeout_ms,
-                     commit_quorum_override=commit_quorum_override)
-
-
-_BYZANTINE_MIXES = (("equivocate",), ("equivocate", "double-vote"), ("invalid-proposal",),
-                    ("equivocate", "late"), ("double-vote", "forge"))
-
-
-def scenario_config(scenario: str, seed: int, *,
-                    commit_quorum_override: int | None = None) -> SimulationConfig:
-    """A small run (N = 4, F = 1, heights 1..2, views 0..2) of one of the trace scenarios.
-
-    ``no-faults``: delays only. ``silent-replica``: one replica never starts (Silent).
-    ``equivocating-proposer``: the view-0 proposer of height 1 or 2 is Byzantine
-    (equivocating, with double votes, late votes, invalid proposals or forgeries).
-    ``drops``: 15-35 % of the messages are lost, 5 % duplicated. ``partition``: one or two
-    replicas are cut off for a while from the start.
-    """
-    rng = Rng(seed, f"pbft/scenario/{scenario}")
-    committee = small_committee(commit_quorum_override=commit_quorum_override)
-    network = NetworkConfig()
-    byzantine: dict[str, tuple[str, ...]] = {}
-    silent: frozenset[str] = frozenset()
-    if scenario == "silent-replica":
-        silent = frozenset({rng.choice(committee.replicas)})
-    elif scenario == "equivocating-proposer":
-        byzantine[committee.primary(rng.between(1, 2), 0)] = rng.choice(_BYZANTINE_MIXES)
-    elif scenario == "drops":
-        network = NetworkConfig(drop_permille=rng.between(150, 350), duplicate_permille=50)
-    elif scenario == "partition":
-        nodes = list(committee.replicas)
-        cut = frozenset(nodes[i] for i in sorted({rng.below(4), rng.below(4)}))
-        network = NetworkConfig(partitions=(Partition(cut, 0, rng.between(300, 1500)),))
-    elif scenario != "no-faults":
-        raise ChargeChainError("E_CONSENSUS", "unknown trace scenario", field="scenario",
-                               expected=["no-faults", "silent-replica", "equivocating-proposer",
-                                         "drops", "partition"], received=scenario)
-    return SimulationConfig(seed, committee, network, FrozenMap(byzantine), silent,
-                            late_ms=600, time_limit_ms=60_000)
-
-
-def generate_traces(count: int, *, seed: int = 0,
-                    commit_quorum_override: int | None = None) -> list[dict[str, Any]]:
-    """``count`` small traces (N = 4, F = 1, heights 1..2, views 0..2) from seeds seed, seed+1, ...
-
-    Trace i runs scenario ``TRACE_SCENARIOS[i % 5]`` with seed ``seed + i``; see
-    :func:`scenario_config`. ``commit_quorum_override=2`` (F + 1)
-    makes every replica deliberately broken: it commits after F + 1 prepares.
-    """
-    traces = []
-    for index in range(count):
-        scenario = TRACE_SCENARIOS[index % len(TRACE_SCENARIOS)]
-        config = scenario_config(scenario, seed + index,
-                                 commit_quorum_override=commit_quorum_override)
-        result = run_simulation(config, AbstractApp())
-        assert result.trace is not None
-        traces.append({**result.trace, "meta": {"scenario": scenario, "seed": seed + index}})
-    return traces

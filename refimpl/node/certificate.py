@@ -23,8 +23,8 @@ from typing import Any
 import attrs
 
 from refimpl.chain.block import BlockHeader
+from refimpl.consensus.committee import Committee
 from refimpl.consensus.messages import COMMIT, Decision, Vote, vote_bytes
-from refimpl.consensus.replica import Committee
 from refimpl.crypto import sm2_sign, sm2_verify
 from refimpl.encoding import to_plain
 from refimpl.errors import ChargeChainError

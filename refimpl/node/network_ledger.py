@@ -4,7 +4,7 @@ The replicas are the billing nodes of the genesis (one replica per node, VotingN
 {r}); the companies are the members in English-name order and each company proposes through
 its master node, its first registered node (:func:`refimpl.chain.block.scheduled_proposer`).
 
-:class:`LedgerApp` is the :class:`refimpl.consensus.replica.Application` of ledger blocks:
+:class:`LedgerApp` is the :class:`refimpl.consensus.committee.Application` of ledger blocks:
 
 * ``propose``: the proposer builds the next block with
   :func:`refimpl.chain.block.build_block` from the candidate transactions of the height (a
@@ -33,9 +33,11 @@ from refimpl.chain.block import (
     scheduled_proposer,
 )
 from refimpl.consensus.auth import Keyring, keyring_from_private_keys
-from refimpl.consensus.replica import Committee, SpecAction, ReplicaState
+from refimpl.consensus.committee import Committee
+from refimpl.consensus.network import SimulationConfig
+from refimpl.consensus.replica_state import ReplicaState, SpecAction
 from refimpl.consensus.schedule import company_order
-from refimpl.consensus.simulator import SimulationConfig, SimulationResult, run_simulation
+from refimpl.consensus.simulator import SimulationResult, run_simulation
 from refimpl.consensus.trace import BlockNamer
 from refimpl.crypto import sm2_sign
 from refimpl.encoding import FrozenMap

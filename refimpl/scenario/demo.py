@@ -25,8 +25,9 @@ import attrs
 
 from refimpl.chain.block import Block, Tip, genesis_block
 from refimpl.chain.genesis import GenesisConfig
-from refimpl.consensus.replica import Committee, ReplicaState, SpecAction
-from refimpl.consensus.simulator import NetworkConfig, Partition, SimulationConfig
+from refimpl.consensus.committee import Committee
+from refimpl.consensus.network import NetworkConfig, Partition, SimulationConfig
+from refimpl.consensus.replica_state import ReplicaState, SpecAction
 from refimpl.encoding import FrozenMap
 from refimpl.errors import ChargeChainError
 from refimpl.ledger.records import POLICIES, Session

@@ -22,7 +22,7 @@ import attrs
 from refimpl.chain.block import Block, BlockHeader, Tip, genesis_block, header_hash
 from refimpl.chain.genesis import GenesisConfig, config_from_plain
 from refimpl.chain.receipts import Receipt
-from refimpl.consensus.replica import Committee
+from refimpl.consensus.committee import Committee
 from refimpl.contracts.queries import Bill
 from refimpl.encoding import canonical_bytes
 from refimpl.errors import ChargeChainError

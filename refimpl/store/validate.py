@@ -21,7 +21,7 @@ from typing import Any
 import attrs
 
 from refimpl.chain.block import Block, Tip, check_block, genesis_block, header_hash
-from refimpl.consensus.replica import Committee
+from refimpl.consensus.committee import Committee
 from refimpl.encoding import canonical_bytes
 from refimpl.errors import ChargeChainError
 from refimpl.ledger.worldstate import commit, world_entries

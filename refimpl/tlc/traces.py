@@ -30,7 +30,7 @@ Python (reason ``"shape"``) and not sent to TLC.
 The TLC run goes through :func:`refimpl.tlc.runner.run_model` with an unregistered
 :class:`~refimpl.tlc.models.Model` and the generated files passed as ``replaced`` files.
 
-Rerun from the command line (the traces come from :func:`refimpl.consensus.simulator.generate_traces`)::
+Rerun from the command line (the traces come from :func:`refimpl.consensus.scenarios.generate_traces`)::
 
     python -m refimpl.tlc.traces --traces 100 --seed 0
     python -m refimpl.tlc.traces --traces 20 --seed 0 --broken   # commit quorum F + 1
@@ -523,7 +523,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the full result as JSON")
     args = parser.parse_args(argv)
 
-    from refimpl.consensus.simulator import generate_traces  # the simulator, only for the CLI
+    from refimpl.consensus.scenarios import generate_traces  # the simulator, only for the CLI
 
     started = time.monotonic()
     traces = generate_traces(args.traces, seed=args.seed,
