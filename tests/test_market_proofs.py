@@ -29,12 +29,13 @@ def test_the_market_obligations_are_registered_and_proved():
 
 @pytest.mark.parametrize("obligation", market_conservation.OBLIGATIONS, ids=lambda o: o.name)
 def test_no_market_obligation_is_vacuous(obligation):
+    """The premises have a model, and the claim holds in it (evaluated, not searched for)."""
     premises, claim = obligation.build()
     solver = z3.Solver()
+    solver.set("timeout", 120_000)
     solver.add(*premises)
     assert solver.check() == z3.sat
-    solver.add(claim)
-    assert solver.check() == z3.sat
+    assert z3.is_true(solver.model().eval(claim, model_completion=True))
 
 
 def test_the_premises_cover_partial_and_full_fills_with_rounding():
