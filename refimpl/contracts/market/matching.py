@@ -112,19 +112,30 @@ def _take_buy(state: State, taker: Taker, resting: Order, wh: int, n: int) -> tu
     return _settle_resting(state, resting, wh), fill.proceeds
 
 
+def _live_head(state: State, taker: Taker, side: str, accepts: Callable[[int], bool],
+               steps: int) -> tuple[State, Order | None, int]:
+    """The best resting order of ``side`` whose price ``accepts``, closing stale heads on the
+    way (each head looked at is a step: IR-MKT-8); None when there is none or steps ran out."""
+    while steps < MAX_MATCH_STEPS:
+        resting = head_order(state, taker.area_id, side)
+        if resting is None or not accepts(resting.price_fen_per_kwh):
+            return state, None, steps
+        steps += 1
+        if not _stale(state, taker, resting):
+            return state, resting, steps
+        state = close_order(state, resting)
+    return state, None, steps
+
+
 def match_buy(state: State, taker: Taker, want_wh: int, budget_fen: int | None,
               accepts: Callable[[int], bool]) -> Match:
     """Buy up to ``want_wh`` (and, if given, within ``budget_fen``) from the resting sells whose
     price ``accepts``; the taker pays each fill rounded up from its wallet."""
     filled = paid = fills = steps = 0
     while filled < want_wh and steps < MAX_MATCH_STEPS:
-        resting = head_order(state, taker.area_id, SELL)
-        if resting is None or not accepts(resting.price_fen_per_kwh):
+        state, resting, steps = _live_head(state, taker, SELL, accepts, steps)
+        if resting is None:
             break
-        steps += 1
-        if _stale(state, taker, resting):
-            state = close_order(state, resting)
-            continue
         price = resting.price_fen_per_kwh
         wh = min(resting.remaining_wh, want_wh - filled)
         if budget_fen is not None:
@@ -142,13 +153,9 @@ def match_sell(state: State, taker: Taker, want_wh: int, accepts: Callable[[int]
     each fill rounded down from the buy's escrow."""
     filled = received = fills = steps = 0
     while filled < want_wh and steps < MAX_MATCH_STEPS:
-        resting = head_order(state, taker.area_id, BUY)
-        if resting is None or not accepts(resting.price_fen_per_kwh):
+        state, resting, steps = _live_head(state, taker, BUY, accepts, steps)
+        if resting is None:
             break
-        steps += 1
-        if _stale(state, taker, resting):
-            state = close_order(state, resting)
-            continue
         wh = min(resting.remaining_wh, want_wh - filled)
         state, proceeds = _take_buy(state, taker, resting, wh, fills)
         filled, received, fills = filled + wh, received + proceeds, fills + 1
