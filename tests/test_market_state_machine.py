@@ -790,11 +790,9 @@ class MarketMachine(RuleBasedStateMachine):
     def _is_party(self, c: ContractModel, author: str) -> bool:
         return author in (f"user:{c.ev}", f"supplier:{c.supplier}")
 
-    @rule(wait=st.sampled_from([0, 0, 0, 1]), which=PICK,
-          party=st.sampled_from(["user", "supplier"]), right=RIGHT)
-    def confirm_settlement(self, which: int, party: str, right: bool, wait: int) -> None:
-        """Either party confirms the computed expense before the deadline; the second
-        confirmation makes the settlement final."""
+    def _party_call(self, which: int, party: str, right: bool, wait: int):
+        """After ``wait`` blocks: the contract picked, its model, the author (a party or a
+        stranger) and the codes already due (unknown contract, not a party)."""
         self.advance(wait)
         contract_id = self._contract_id(which)
         c = self.contracts.get(contract_id)
@@ -802,9 +800,17 @@ class MarketMachine(RuleBasedStateMachine):
         refuse = set()
         if c is None:
             refuse.add("E_UNKNOWN_CONTRACT")
-        else:
-            if not self._is_party(c, author):
-                refuse.add("E_TX_AUTHOR")
+        elif not self._is_party(c, author):
+            refuse.add("E_TX_AUTHOR")
+        return contract_id, c, author, refuse
+
+    @rule(wait=st.sampled_from([0, 0, 0, 1]), which=PICK,
+          party=st.sampled_from(["user", "supplier"]), right=RIGHT)
+    def confirm_settlement(self, which: int, party: str, right: bool, wait: int) -> None:
+        """Either party confirms the computed expense before the deadline; the second
+        confirmation makes the settlement final."""
+        contract_id, c, author, refuse = self._party_call(which, party, right, wait)
+        if c is not None:
             done = c.user_confirmed if party == "user" else c.supplier_confirmed
             if c.status != "computed" or self.state.time >= c.deadline or done:
                 refuse.add("E_CONTRACT_STATE")
@@ -826,16 +832,8 @@ class MarketMachine(RuleBasedStateMachine):
     def finalize_contract(self, which: int, party: str, right: bool, wait: int) -> None:
         """From the confirmation deadline on, either party finalizes (silence is consent),
         computing the expense first if the node never did."""
-        self.advance(wait)
-        contract_id = self._contract_id(which)
-        c = self.contracts.get(contract_id)
-        author = self._author(party, right, c)
-        refuse = set()
-        if c is None:
-            refuse.add("E_UNKNOWN_CONTRACT")
-        else:
-            if not self._is_party(c, author):
-                refuse.add("E_TX_AUTHOR")
+        contract_id, c, author, refuse = self._party_call(which, party, right, wait)
+        if c is not None:
             if self.state.time < c.deadline:
                 refuse.add("E_CONTRACT_STATE")
             if c.status == "in_force" and balance(self.state,
