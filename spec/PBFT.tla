@@ -25,14 +25,14 @@
 (* reads these sets; a message that is delayed or lost for a replica is a  *)
 (* step that replica has not (yet) taken.                                  *)
 (*                                                                         *)
-(* Fault model.  The replicas in Faulty are Byzantine.  A Byzantine        *)
-(* replica can send any message that carries its own id: pre-prepares of   *)
-(* any block of the model when it is the proposer (several blocks:         *)
-(* equivocation), prepares and commits for any blocks, view changes that   *)
-(* hide what it prepared or show any prepared certificate that really      *)
-(* exists; it may send them at any time or never.  It cannot forge a       *)
-(* message of another replica, nor a prepared certificate (a quorum of     *)
-(* prepares it did not see).                                               *)
+(* Fault model.  The replicas in the set Byzantine may behave arbitrarily: *)
+(* a Byzantine replica can send any message that carries its own id:       *)
+(* pre-prepares of any block of the model when it is the proposer          *)
+(* (several blocks: equivocation), prepares and commits for any blocks,    *)
+(* view changes that hide what it prepared or show any prepared            *)
+(* certificate that really exists; it may send them at any time or never.  *)
+(* It cannot forge a message of another replica, nor a prepared            *)
+(* certificate (a quorum of prepares it did not see).                      *)
 (*                                                                         *)
 (* The spec does not keep the Byzantine messages in the state.  It counts  *)
 (* every Byzantine replica as having sent every such message already: in   *)
@@ -44,7 +44,7 @@
 (* step reads, just before it).  Keeping the Byzantine messages as         *)
 (* variables gives the same honest states many times over (see             *)
 (* docs/consensus.md for the measurement).  Silence matters for liveness   *)
-(* only; the replicas in Silent have crashed: they send nothing at all.    *)
+(* only; the replicas in Crashed have crashed: they send nothing at all.   *)
 (*                                                                         *)
 (* Several physical nodes may stand behind one replica: VotingNodes[r] is  *)
 (* the set of nodes whose votes r casts, all alike; quorums count nodes.   *)
@@ -60,8 +60,8 @@ CONSTANTS
     Replicas,       \* the replicas (billing nodes) that vote
     Master,         \* Master[c]: the replica that proposes for company c
     VotingNodes,    \* VotingNodes[r]: the physical nodes replica r votes for
-    Faulty,         \* the Byzantine replicas of this model
-    Silent,         \* the crashed replicas of this model: they send nothing
+    Byzantine,      \* the Byzantine replicas of this model
+    Crashed,        \* the crashed replicas of this model: they send nothing
     F,              \* the number of faulty nodes the quorums are sized for
     MaxHeight,      \* the model decides heights 1..MaxHeight
     MaxView,        \* and runs views 0..MaxView at each height
@@ -73,7 +73,7 @@ Sched == INSTANCE Leaders
 Blocks == ValidBlocks \cup InvalidBlocks
 Heights == 1..MaxHeight
 Views == 0..MaxView
-Honest == Replicas \ (Faulty \cup Silent)
+Honest == Replicas \ (Byzantine \cup Crashed)
 
 \* The physical nodes, their number, and the voting power of a set of replicas.
 Nodes == UNION {VotingNodes[r] : r \in Replicas}
@@ -96,7 +96,7 @@ ASSUME ModelIsWellFormed ==
     /\ Master \in [Sched!CompanySet -> Replicas]
     /\ \A r \in Replicas : VotingNodes[r] # {}
     /\ \A r, s \in Replicas : r # s => VotingNodes[r] \cap VotingNodes[s] = {}
-    /\ Faulty \subseteq Replicas /\ Silent \subseteq Replicas
+    /\ Byzantine \subseteq Replicas /\ Crashed \subseteq Replicas
     /\ F \in Nat /\ NodeCount >= 3 * F + 1
     /\ MaxHeight \in Nat \ {0} /\ MaxView \in Nat
     /\ ValidBlocks # {} /\ ValidBlocks \cap InvalidBlocks = {}
@@ -106,12 +106,12 @@ ASSUME ModelIsWellFormed ==
 (* could stop them.  Every model here satisfies this, including the ones   *)
 (* with more than F faulty nodes.                                          *)
 (***************************************************************************)
-ASSUME FaultyAloneAreNoQuorum == Power(Faulty) < Quorum
+ASSUME ByzantineAloneAreNoQuorum == Power(Byzantine) < Quorum
 
 \* The hypothesis of Agreement and Termination: at most F faulty nodes.  The
 \* models expected to hold check it as an invariant; the ones that show the
 \* bound is needed break it.
-FaultsWithinBound == Power(Faulty \cup Silent) <= F
+FaultsWithinBound == Power(Byzantine \cup Crashed) <= F
 
 -----------------------------------------------------------------------------
 (***************************************************************************)
@@ -164,13 +164,13 @@ SentIn(msgs, r, h, v) == \E m \in msgs : m.src = r /\ m.h = h /\ m.v = v
 \* The scheduled proposer of view v proposed block b at height h
 \* (a faulty proposer proposes every block: equivocation).
 Proposed(h, v, b) ==
-    \/ Primary(h, v) \in Faulty
+    \/ Primary(h, v) \in Byzantine
     \/ Msg(h, v, b, Primary(h, v)) \in proposals
 
 \* The replicas that voted for block b at (h, v) in a set of votes
 \* (a faulty replica votes for every block).
 Voters(votes, h, v, b) ==
-    {m.src : m \in {x \in votes : x.h = h /\ x.v = v /\ x.b = b}} \cup Faulty
+    {m.src : m \in {x \in votes : x.h = h /\ x.v = v /\ x.b = b}} \cup Byzantine
 
 \* Block b is prepared at (h, v): proposed by the primary and prepared by a quorum.
 Prepared(h, v, b) == Proposed(h, v, b) /\ Power(Voters(prepares, h, v, b)) >= Quorum
@@ -191,13 +191,13 @@ ViewChanges(h, v) == {m \in viewChanges : m.h = h /\ m.v = v}
 \* certificate above view w (w = -1: reporting none).  A faulty replica may
 \* always report none.
 ReportingAtMost(h, v, w) ==
-    {m.src : m \in {x \in ViewChanges(h, v) : \A c \in x.prepared : c.view <= w}} \cup Faulty
+    {m.src : m \in {x \in ViewChanges(h, v) : \A c \in x.prepared : c.view <= w}} \cup Byzantine
 
 \* A view change to (h, v) reports block b prepared in view w: an honest one
 \* in its message, or a faulty one showing a prepared certificate that exists.
 Reported(h, v, w, b) ==
     \/ \E m \in ViewChanges(h, v) : [view |-> w, block |-> b] \in m.prepared
-    \/ Faulty # {} /\ Prepared(h, w, b)
+    \/ Byzantine # {} /\ Prepared(h, w, b)
 
 (***************************************************************************)
 (* The new-view rule.  A proposal in view v > 0 is justified by a quorum   *)
@@ -357,7 +357,7 @@ HonestStep(r) ==
     \/ \E w \in Views, b \in Blocks : Decide(r, w, b)
     \/ ViewChange(r)
 
-\* Faulty and silent replicas take no steps of their own: see the fault model.
+\* Byzantine and crashed replicas take no steps of their own: see the fault model.
 Next == \E r \in Honest : HonestStep(r)
 
 Spec == Init /\ [][Next]_vars

@@ -112,7 +112,7 @@ def test_one_tianjin_operator_above_f_breaks_agreement():
     assert conflicts and all("TELD" not in pair[:2] for pair in conflicts)
     # TELD alone holds 5 of 15 nodes, more than F = 4, yet fewer than the quorum of 10
     cfg = spec_text("tianjin-one-operator.cfg")
-    assert "F = 4" in cfg and "Faulty <- ByzantineTELD" in cfg
+    assert "F = 4" in cfg and "Byzantine <- ByzantineTELD" in cfg
     assert "-> 1..5" in spec_text("MCTianjin.tla")
 
 

@@ -206,7 +206,7 @@ def test_the_generated_module_instantiates_trace_validation_per_set_of_constants
     module, cfg = trace_module("MCTrace_9", [(0, normal_case()),
                                              (1, view_change_under_byzantine_proposer())])
     assert module.count("INSTANCE TraceValidation WITH") == 2
-    assert 'Faulty <- {"Smart Grid"}' in module and "Faulty <- {}" in module
+    assert 'Byzantine <- {"Smart Grid"}' in module and "Byzantine <- {}" in module
     assert "SPECIFICATION Spec" in cfg
 
 

@@ -1,4 +1,4 @@
-"""The simulated network and its faults: loss, delay, partitions, spec/PBFT.tla's Faulty and Silent.
+"""The simulated network and its faults: loss, delay, partitions, spec/PBFT.tla's Byzantine and Crashed.
 
 The network:
 
@@ -10,9 +10,9 @@ The network:
   message is lost if its link is cut when it is sent or when it would arrive;
 * a :class:`Crash` stops an honest replica during a window: messages to it are lost and its
   timers fire when it comes back (its state survives, as PBFT's stable log would);
-* ``silent`` replicas never start (the spec's ``Silent``: they send nothing at all).
+* ``silent`` replicas never start (the spec's ``Crashed``: they send nothing at all).
 
-Byzantine replicas (the spec's ``Faulty``) run the honest state machine and distort what it
+Byzantine replicas (the spec's ``Byzantine``) run the honest state machine and distort what it
 sends, per behaviour: ``silent`` (sends nothing), ``equivocate`` (as proposer, a different
 valid block to each half of the replicas), ``double-vote`` (each prepare and commit to one
 half, a vote for another block to the other half), ``late`` (everything ``late_ms`` late),
@@ -91,9 +91,9 @@ class SimulationConfig:
     seed: int
     committee: Committee
     network: NetworkConfig = NetworkConfig()
-    #: Byzantine replica -> its behaviours (the spec's Faulty)
+    #: Byzantine replica -> its behaviours (the spec's Byzantine)
     byzantine: FrozenMap[str, tuple[str, ...]] = attrs.field(factory=FrozenMap)
-    #: replicas that never start (the spec's Silent)
+    #: replicas that never start (the spec's Crashed)
     silent: frozenset[str] = frozenset()
     #: the extra delay of a ``late`` Byzantine replica's messages
     late_ms: int = 2_000

@@ -88,7 +88,7 @@ def scenario_config(scenario: str, seed: int, *,
                     commit_quorum_override: int | None = None) -> SimulationConfig:
     """A small run (N = 4, F = 1, heights 1..2, views 0..2) of one of the trace scenarios.
 
-    ``no-faults``: delays only. ``silent-replica``: one replica never starts (Silent).
+    ``no-faults``: delays only. ``silent-replica``: one replica never starts (Crashed).
     ``equivocating-proposer``: the view-0 proposer of height 1 or 2 is Byzantine
     (equivocating, with double votes, late votes, invalid proposals or forgeries).
     ``drops``: 15-35 % of the messages are lost, 5 % duplicated. ``partition``: one or two

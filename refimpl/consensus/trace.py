@@ -27,7 +27,7 @@ Emission rules (they follow the spec's fault model):
   it. Receiving and storing a message is not a step (it changes no spec variable).
 * Byzantine messages never enter the abstract state and a Byzantine or crashed replica's
   sends are not steps. The spec does not keep Byzantine messages: it counts every replica of
-  ``Faulty`` as having sent every message it may send (``Voters``, ``Proposed``,
+  ``Byzantine`` as having sent every message it may send (``Voters``, ``Proposed``,
   ``ReportingAtMost``, ``Reported``). An honest replica acts on a Byzantine message only
   after checking it, so the guard of its step holds in the abstract state: the general rule
   "hold a Byzantine message back from the abstract state until the guard that admits it

@@ -58,18 +58,18 @@ MUTANTS: tuple[Mutant, ...] = (
        "prepared |-> PreparedCertificate(r, h)]", "prepared |-> {}]",
        "pbft-views", "Agreement", "CommittedBlockIsLocked"),
     _m("faulty-forges-certificate", "a Byzantine replica's view change may report a "
-       "certificate that was never prepared", "\\/ Faulty # {} /\\ Prepared(h, w, b)",
-       "\\/ Faulty # {}", "pbft-views", "Agreement", "CommittedBlockIsLocked"),
+       "certificate that was never prepared", "\\/ Byzantine # {} /\\ Prepared(h, w, b)",
+       "\\/ Byzantine # {}", "pbft-views", "Agreement", "CommittedBlockIsLocked"),
     _m("prepare-skips-new-view-check", "a replica prepares a new view's proposal without "
        "checking the new-view rule", "    /\\ Proposed(h, v, b)\n    /\\ SafeBlock(h, v, b)\n",
        "    /\\ Proposed(h, v, b)\n    /\\ b \\in ValidBlocks\n",
        "pbft-views", "Agreement", "CommittedBlockIsLocked"),
     _m("accept-any-proposer", "a replica accepts a proposal from a replica the schedule does "
        "not name", "    /\\ Proposed(h, v, b)\n    /\\ SafeBlock(h, v, b)\n",
-       "    /\\ (Proposed(h, v, b) \\/ Faulty # {})\n    /\\ SafeBlock(h, v, b)\n",
+       "    /\\ (Proposed(h, v, b) \\/ Byzantine # {})\n    /\\ SafeBlock(h, v, b)\n",
        "pbft-silent-byzantine", "Validity",
        more=(("Prepared(h, v, b) == Proposed(h, v, b) /\\",
-              "Prepared(h, v, b) == (Proposed(h, v, b) \\/ Faulty # {}) /\\"),)),
+              "Prepared(h, v, b) == (Proposed(h, v, b) \\/ Byzantine # {}) /\\"),)),
     _m("honest-primary-equivocates", "an honest primary proposes twice in view 0",
        "    /\\ r = Primary(h, 0)\n    /\\ ~ SentIn(proposals, r, h, 0)\n"
        "    /\\ ~ SentIn(prepares, r, h, 0)\n",
