@@ -132,9 +132,10 @@ VARIABLES
     proposals,    \* the honest replicas' pre-prepare and new-view messages (Vote records)
     prepares,     \* the honest replicas' prepare messages (Vote records)
     commits,      \* the honest replicas' commit messages (Vote records)
-    viewChanges   \* the honest replicas' view-change messages (ViewChangeMsg records)
+    viewChanges,  \* the honest replicas' view-change messages (ViewChangeMsg records)
+    stable        \* the network has stabilised: no more premature view changes (LiveSpec only)
 
-vars == <<chain, view, proposals, prepares, commits, viewChanges>>
+vars == <<chain, view, proposals, prepares, commits, viewChanges, stable>>
 
 TypeOK ==
     /\ DOMAIN chain = Honest
@@ -145,6 +146,7 @@ TypeOK ==
     /\ commits \subseteq Vote
     /\ viewChanges \subseteq ViewChangeMsg
     /\ \A m \in viewChanges : Cardinality(m.prepared) <= 1
+    /\ stable \in BOOLEAN
 
 -----------------------------------------------------------------------------
 (* Derived facts about a replica and the messages sent so far.             *)
@@ -216,7 +218,7 @@ SafeBlock(h, v, b) ==
 -----------------------------------------------------------------------------
 (***************************************************************************)
 (* The initial state: nothing decided, every honest replica in view 0 of   *)
-(* height 1, no message sent.                                              *)
+(* height 1, no message sent, the network not yet stable.                  *)
 (***************************************************************************)
 Init ==
     /\ chain = [r \in Honest |-> <<>>]
@@ -225,6 +227,7 @@ Init ==
     /\ prepares = {}
     /\ commits = {}
     /\ viewChanges = {}
+    /\ stable = FALSE
 
 (***************************************************************************)
 (* The steps of an honest replica r.                                       *)
@@ -245,7 +248,7 @@ PrePrepare(r, b) ==
     /\ b \in ValidBlocks
     /\ proposals' = proposals \cup {Msg(h, 0, b, r)}
     /\ prepares' = prepares \cup {Msg(h, 0, b, r)}
-    /\ UNCHANGED <<chain, view, commits, viewChanges>>
+    /\ UNCHANGED <<chain, view, commits, viewChanges, stable>>
 
 (***************************************************************************)
 (* New view: the proposer of view v > 0, once view changes from a quorum   *)
@@ -264,7 +267,7 @@ NewView(r, b) ==
     /\ SafeBlock(h, v, b)
     /\ proposals' = proposals \cup {Msg(h, v, b, r)}
     /\ prepares' = prepares \cup {Msg(h, v, b, r)}
-    /\ UNCHANGED <<chain, view, commits, viewChanges>>
+    /\ UNCHANGED <<chain, view, commits, viewChanges, stable>>
 
 (***************************************************************************)
 (* Prepare: a replica accepts the proposal of its current view's proposer  *)
@@ -281,7 +284,7 @@ Prepare(r, b) ==
     /\ Proposed(h, v, b)
     /\ SafeBlock(h, v, b)
     /\ prepares' = prepares \cup {Msg(h, v, b, r)}
-    /\ UNCHANGED <<chain, view, proposals, commits, viewChanges>>
+    /\ UNCHANGED <<chain, view, proposals, commits, viewChanges, stable>>
 
 (***************************************************************************)
 (* Commit: a replica that prepared block b is prepared once a quorum       *)
@@ -297,7 +300,7 @@ Commit(r, b) ==
     /\ ~ SentIn(commits, r, h, v)
     /\ Prepared(h, v, b)
     /\ commits' = commits \cup {Msg(h, v, b, r)}
-    /\ UNCHANGED <<chain, view, proposals, prepares, viewChanges>>
+    /\ UNCHANGED <<chain, view, proposals, prepares, viewChanges, stable>>
 
 (***************************************************************************)
 (* Once every honest replica has decided height h, no honest guard reads   *)
@@ -330,22 +333,36 @@ Decide(r, w, b) ==
     /\ IF \A s \in Honest : Len(decided[s]) >= h
           THEN ForgetHeight(h)
           ELSE UNCHANGED <<prepares, commits, viewChanges>>
-    /\ UNCHANGED proposals
+    /\ UNCHANGED <<proposals, stable>>
+
+(***************************************************************************)
+(* After the network stabilises, honest replicas' timers are long enough   *)
+(* for a view with an honest primary to decide: a replica leaves its view  *)
+(* only if the view's primary is not honest, or if another honest replica  *)
+(* at its height has already moved to a later view (PBFT's rule that a     *)
+(* replica joins a view change it sees others make).                       *)
+(***************************************************************************)
+ViewCannotDecide(r) ==
+    LET h == HeightOf(r) IN
+    \/ Primary(h, view[r]) \notin Honest
+    \/ \E s \in Honest : HeightOf(s) = h /\ view[s] > view[r]
 
 (***************************************************************************)
 (* View change: a replica that stops waiting (its timer expired: the       *)
 (* proposer is faulty or slow, or the network is) moves to the next view   *)
 (* and broadcasts a view change carrying its prepared certificate.  It     *)
-(* sends nothing more in the views it left.                                *)
+(* sends nothing more in the views it left.  Once the network is stable    *)
+(* its timer expires only when the view cannot decide without it moving.   *)
 (***************************************************************************)
 ViewChange(r) ==
     LET h == HeightOf(r) IN
     /\ Active(r)
     /\ view[r] < MaxView
+    /\ ~stable \/ ViewCannotDecide(r)
     /\ view' = [view EXCEPT ![r] = @ + 1]
     /\ viewChanges' = viewChanges \cup
           {[h |-> h, v |-> view[r] + 1, src |-> r, prepared |-> PreparedCertificate(r, h)]}
-    /\ UNCHANGED <<chain, proposals, prepares, commits>>
+    /\ UNCHANGED <<chain, proposals, prepares, commits, stable>>
 
 -----------------------------------------------------------------------------
 HonestStep(r) ==
@@ -363,14 +380,25 @@ Next == \E r \in Honest : HonestStep(r)
 Spec == Init /\ [][Next]_vars
 
 (***************************************************************************)
-(* Liveness assumption: a synchronous network and honest replicas that     *)
-(* keep working.  An honest replica that can take a step eventually takes  *)
-(* one; messages are never lost (they stay in the sets).  Premature view   *)
-(* changes are still allowed.                                              *)
+(* Liveness assumption: partial synchrony.  At some moment the network     *)
+(* stabilises (the global stabilisation time): from then on no honest      *)
+(* replica changes view prematurely (ViewCannotDecide).  Before it, view   *)
+(* changes may happen at any moment.  Honest replicas keep working: one    *)
+(* that can take a step eventually takes one; messages are never lost      *)
+(* (they stay in the sets).  Spec, for safety, never stabilises: stable    *)
+(* only restricts view changes, so every safety property of LiveSpec's     *)
+(* behaviours is one of Spec's.                                            *)
 (***************************************************************************)
-Fairness == \A r \in Honest : WF_vars(HonestStep(r))
+Stabilise ==
+    /\ ~stable
+    /\ stable' = TRUE
+    /\ UNCHANGED <<chain, view, proposals, prepares, commits, viewChanges>>
 
-LiveSpec == Spec /\ Fairness
+Fairness ==
+    /\ WF_vars(Stabilise)
+    /\ \A r \in Honest : WF_vars(HonestStep(r))
+
+LiveSpec == Init /\ [][Next \/ Stabilise]_vars /\ Fairness
 
 -----------------------------------------------------------------------------
 (***************************************************************************)
@@ -391,6 +419,18 @@ Validity ==
             /\ chain[r][h] \in ValidBlocks
             /\ \E v \in Views : Proposed(h, v, chain[r][h])
 
+\* Validity tied to the deciding view: when an honest replica decides block b
+\* at height h, a quorum has committed b in some view w, and b is the
+\* proposal of view w's scheduled proposer.  (Validity alone is weaker: a
+\* Byzantine proposer of another view counts as having proposed every block.)
+DecidedInViewOfItsProposal(r) ==
+    LET h == Len(chain'[r])
+        b == chain'[r][h]
+    IN  \E w \in Views : CommitQuorum(h, w, b) /\ Proposed(h, w, b)
+
+DecisionFollowsProposal ==
+    [][\A r \in Honest : Len(chain'[r]) > Len(chain[r]) => DecidedInViewOfItsProposal(r)]_vars
+
 \* No honest replica sends two different proposals, prepares or commits for one
 \* height and view (the guards ~SentIn(...) of PrePrepare, NewView, Prepare and
 \* Commit make it hold; an equivocating honest primary breaks it).
@@ -408,6 +448,9 @@ CommittedBlockIsLocked ==
         CommitQuorum(h, w, b) =>
             \A m \in prepares : (m.h = h /\ m.v > w) => m.b = b
 
-\* Termination: every honest replica eventually decides every height of the model.
+\* Termination: every honest replica eventually decides every height of the
+\* model.  Under LiveSpec: once the network is stable, the first view that
+\* every honest replica reaches and whose primary is honest decides, so the
+\* models check it with an honest primary in a view after the faulty ones.
 Termination == <>(\A r \in Honest : Len(chain[r]) = MaxHeight)
 ==============================================================================

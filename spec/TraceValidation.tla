@@ -37,7 +37,7 @@ VARIABLES
     t,      \* the trace being replayed: an index into Traces
     i       \* the position of the current state in that trace (1: the Init record)
 
-traceVars == <<chain, view, proposals, prepares, commits, viewChanges, t, i>>
+traceVars == <<chain, view, proposals, prepares, commits, viewChanges, stable, t, i>>
 
 \* The records of the trace being replayed; Rec(k) is its k-th record.
 Steps == Traces[t].steps
@@ -93,6 +93,7 @@ TraceNext ==
 TraceInit ==
     /\ t \in DOMAIN Traces
     /\ i = 1
+    /\ stable = FALSE
     /\ IsState(Traces[t].steps[1].state)
 
 \* The whole trace was replayed.

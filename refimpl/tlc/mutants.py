@@ -70,6 +70,12 @@ MUTANTS: tuple[Mutant, ...] = (
        "pbft-silent-byzantine", "Validity",
        more=(("Prepared(h, v, b) == Proposed(h, v, b) /\\",
               "Prepared(h, v, b) == (Proposed(h, v, b) \\/ Byzantine # {}) /\\"),)),
+    _m("accept-any-proposer-tied", "as accept-any-proposer, where a Byzantine replica "
+       "proposes in another view of the height", "    /\\ Proposed(h, v, b)\n    /\\ SafeBlock(h, v, b)\n",
+       "    /\\ (Proposed(h, v, b) \\/ Byzantine # {})\n    /\\ SafeBlock(h, v, b)\n",
+       "pbft-views", "DecisionFollowsProposal",
+       more=(("Prepared(h, v, b) == Proposed(h, v, b) /\\",
+              "Prepared(h, v, b) == (Proposed(h, v, b) \\/ Byzantine # {}) /\\"),)),
     _m("honest-primary-equivocates", "an honest primary proposes twice in view 0",
        "    /\\ r = Primary(h, 0)\n    /\\ ~ SentIn(proposals, r, h, 0)\n"
        "    /\\ ~ SentIn(prepares, r, h, 0)\n",
@@ -105,6 +111,11 @@ MUTANTS: tuple[Mutant, ...] = (
        more=(("    /\\ Active(r)\n    /\\ b \\in ValidBlocks\n    /\\ CommitQuorum",
               "    /\\ Active(r)\n    /\\ CommitQuorum"),),
        drop=("    TypeOK\n",)),
+    _m("commit-only-in-last-view", "replicas commit only in the last view of the model: "
+       "progress only after every view has failed",
+       "    /\\ ~ SentIn(commits, r, h, v)\n    /\\ Prepared(h, v, b)\n",
+       "    /\\ ~ SentIn(commits, r, h, v)\n    /\\ Prepared(h, v, b)\n    /\\ v = MaxView\n",
+       "pbft-liveness", "Termination"),
     _m("catch-up-from-any-view-quorum-minus-one", "a replica that fell behind catches up "
        "from a commit quorum of another view counted one short",
        "    /\\ CommitQuorum(h, w, b)\n    /\\ chain' = decided\n",
