@@ -41,10 +41,14 @@
 (* messages, so whatever a Byzantine strategy lets an honest replica do,   *)
 (* "all messages, now" lets it do too; and every honest step this allows   *)
 (* is one some Byzantine strategy allows (send exactly the messages the    *)
-(* step reads, just before it).  Keeping the Byzantine messages as         *)
-(* variables gives the same honest states many times over (see             *)
-(* docs/consensus.md for the measurement).  Silence matters for liveness   *)
-(* only; the replicas in Crashed have crashed: they send nothing at all.   *)
+(* step reads, just before it).  PBFTByzantine.tla keeps the Byzantine     *)
+(* messages as variables, sent one at a time by Byzantine steps, and maps  *)
+(* to this spec by dropping them; TLC checks that it refines this spec     *)
+(* for one height and views 0..1 (models pbft-byzantine-refinement and     *)
+(* pbft-byzantine-refinement-full, see docs/consensus.md).  It needs about *)
+(* fifty times the states of this spec for that height, which is why this  *)
+(* spec counts the Byzantine messages as already sent.  Silence matters    *)
+(* for liveness only; the replicas in Crashed send nothing at all.         *)
 (*                                                                         *)
 (* Several physical nodes may stand behind one replica: VotingNodes[r] is  *)
 (* the set of nodes whose votes r casts, all alike; quorums count nodes.   *)
@@ -428,8 +432,10 @@ DecidedInViewOfItsProposal(r) ==
         b == chain'[r][h]
     IN  \E w \in Views : CommitQuorum(h, w, b) /\ Proposed(h, w, b)
 
-DecisionFollowsProposal ==
-    [][\A r \in Honest : Len(chain'[r]) > Len(chain[r]) => DecidedInViewOfItsProposal(r)]_vars
+DecisionStepFollowsProposal ==
+    \A r \in Honest : Len(chain'[r]) > Len(chain[r]) => DecidedInViewOfItsProposal(r)
+
+DecisionFollowsProposal == [][DecisionStepFollowsProposal]_vars
 
 \* No honest replica sends two different proposals, prepares or commits for one
 \* height and view (the guards ~SentIn(...) of PrePrepare, NewView, Prepare and

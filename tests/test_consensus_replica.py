@@ -213,7 +213,7 @@ def test_a_timeout_passes_the_turn_to_the_next_company():
     assert proposer(c.companies, 1, 0) == "PTNE" and proposer(c.companies, 1, 1) == "Smart Grid"
     assert c.primary(1, 1) == "r2"
     net.deliver_all()
-    assert [(a.replica, a.height, a.view) for a in net.named("NewView")][0] == ("r2", 1, 1)
+    assert next((a.replica, a.height, a.view) for a in net.named("NewView")) == ("r2", 1, 1)
     assert {s.chain[0] for s in net.states.values()} == {"b2"}  # r2's own block, view 1
     assert {a.decided_view for a in net.named("Decide") if a.height == 1} == {1}
     net.assert_spec_steps()
@@ -383,9 +383,11 @@ def test_a_decision_without_a_quorum_of_signed_commits_is_refused():
 
 
 def test_the_tianjin_committee_has_fifteen_voters_and_four_masters():
-    from refimpl.node.network_ledger import ledger_committee
     from refimpl.chain.genesis import genesis_state
-    from refimpl.scenario.consortium import authors as _authors, build_config, keys_for as _keys
+    from refimpl.node.network_ledger import ledger_committee
+    from refimpl.scenario.consortium import authors as _authors
+    from refimpl.scenario.consortium import build_config
+    from refimpl.scenario.consortium import keys_for as _keys
     from refimpl.scenario.demo import DemoOptions
 
     options = DemoOptions(users=1)

@@ -27,7 +27,7 @@ def test_list_names_every_model_with_mode_and_expectation():
         assert model.cfg in res.stdout
     assert "violates Agreement" in res.stdout and "violates Termination" in res.stdout
     failing = res.stdout.splitlines()[-1]
-    assert failing.startswith("10 models; 3 are expected to fail")
+    assert failing.startswith(f"{len(MODELS)} models; 3 are expected to fail")
     for name in ("pbft-too-many-faults", "tianjin-one-operator", "pbft-liveness-stuck"):
         assert name in failing
 

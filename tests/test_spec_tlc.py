@@ -192,7 +192,8 @@ def test_every_spec_mutant_is_caught(mutant):
 def test_the_catalogue_has_fifteen_distinct_bugs_over_the_sharper_models():
     names = [m.name for m in MUTANTS]
     assert len(names) >= 15 and len(set(names)) == len(names)
-    assert {m.model for m in MUTANTS} == {"pbft-small", "pbft-views", "pbft-silent-byzantine"}
+    assert {m.model for m in MUTANTS} == {"pbft-small", "pbft-views", "pbft-silent-byzantine",
+                                          "pbft-liveness"}
     for mutant in MUTANTS:
         files = mutated_files(mutant)
         assert files["PBFT.tla"] != spec_text("PBFT.tla")

@@ -25,6 +25,7 @@ import pytest
 
 from refimpl.consensus.scenarios import (
     TRACE_SCENARIOS,
+    scenario_constants_errors,
     AbstractApp,
     generate_traces,
     scenario_config,
@@ -83,36 +84,51 @@ class Trace:
         self.steps.append({"action": action, "params": params, "state": copy.deepcopy(s)})
         return self
 
-    def data(self) -> dict:
-        return {"constants": self.constants, "steps": copy.deepcopy(self.steps)}
+    def byzantine(self, kind: str, h: int, v: int, b: str, src: str) -> Trace:
+        """A Byzantine replica sends a message: a record that changes no variable."""
+        return self.step("Byzantine", {"src": src, "kind": kind, "h": h, "v": v, "b": b})
+
+    def data(self, progress: int = 0) -> dict:
+        return {"constants": self.constants, "progress": progress,
+                "steps": copy.deepcopy(self.steps)}
+
+
+#: The three replicas whose votes a replica of the normal case counts.
+THREE = [PTNE, SG, SC]
 
 
 def normal_case(*, commit_early: bool = False, decide_block: str = "b1",
-                keep_votes: bool = False) -> dict:
+                keep_votes: bool = False, progress: int = 0, records: int = 13) -> dict:
     """Height 1, view 0: PTNE proposes b1, everyone prepares, commits and decides."""
     t = Trace(COMPANIES, constants())
     t.step("PrePrepare", {"r": PTNE, "b": "b1"},
            proposals=[vote(1, 0, "b1", PTNE)], prepares=[vote(1, 0, "b1", PTNE)])
     t.step("Prepare", {"r": SG, "b": "b1"}, prepares=[vote(1, 0, "b1", SG)])
     if commit_early:  # PTNE commits with 2 prepares: record 3
-        t.step("Commit", {"r": PTNE, "b": "b1"}, commits=[vote(1, 0, "b1", PTNE)])
+        t.step("Commit", {"r": PTNE, "b": "b1", "voters": [PTNE, SG]},
+               commits=[vote(1, 0, "b1", PTNE)])
         t.step("Prepare", {"r": SC, "b": "b1"}, prepares=[vote(1, 0, "b1", SC)])
     else:
         t.step("Prepare", {"r": SC, "b": "b1"}, prepares=[vote(1, 0, "b1", SC)])
-        t.step("Commit", {"r": PTNE, "b": "b1"}, commits=[vote(1, 0, "b1", PTNE)])
+        t.step("Commit", {"r": PTNE, "b": "b1", "voters": THREE},
+               commits=[vote(1, 0, "b1", PTNE)])
     t.step("Prepare", {"r": TELD, "b": "b1"}, prepares=[vote(1, 0, "b1", TELD)])
-    t.step("Commit", {"r": SG, "b": "b1"}, commits=[vote(1, 0, "b1", SG)])
-    t.step("Commit", {"r": SC, "b": "b1"}, commits=[vote(1, 0, "b1", SC)])
-    t.step("Decide", {"r": PTNE, "w": 0, "b": decide_block}, chain={PTNE: [decide_block]})  # 8
-    t.step("Commit", {"r": TELD, "b": "b1"}, commits=[vote(1, 0, "b1", TELD)])
-    t.step("Decide", {"r": SG, "w": 0, "b": "b1"}, chain={SG: ["b1"]})
-    t.step("Decide", {"r": SC, "w": 0, "b": "b1"}, chain={SC: ["b1"]})
-    t.step("Decide", {"r": TELD, "w": 0, "b": "b1"}, chain={TELD: ["b1"]},
+    t.step("Commit", {"r": SG, "b": "b1", "voters": COMPANIES}, commits=[vote(1, 0, "b1", SG)])
+    t.step("Commit", {"r": SC, "b": "b1", "voters": THREE}, commits=[vote(1, 0, "b1", SC)])
+    t.step("Decide", {"r": PTNE, "w": 0, "b": decide_block, "voters": THREE},
+           chain={PTNE: [decide_block]})  # record 8
+    t.step("Commit", {"r": TELD, "b": "b1", "voters": COMPANIES},
+           commits=[vote(1, 0, "b1", TELD)])
+    t.step("Decide", {"r": SG, "w": 0, "b": "b1", "voters": COMPANIES}, chain={SG: ["b1"]})
+    t.step("Decide", {"r": SC, "w": 0, "b": "b1", "voters": THREE}, chain={SC: ["b1"]})
+    t.step("Decide", {"r": TELD, "w": 0, "b": "b1", "voters": THREE}, chain={TELD: ["b1"]},
            forget=None if keep_votes else 1)  # record 12: the last honest decision
-    return t.data()
+    data = t.data(progress)
+    data["steps"] = data["steps"][:records]
+    return data
 
 
-def view_change_under_byzantine_proposer() -> dict:
+def view_change_under_byzantine_proposer(*, drop_proposal: bool = False) -> dict:
     """Smart Grid is Byzantine and the proposer of view 1; the honest replicas time out,
     prepare and commit b2 in view 1, and TELD decides from the commit quorum without having
     prepared (the spec's catch-up)."""
@@ -123,13 +139,55 @@ def view_change_under_byzantine_proposer() -> dict:
     for r in honest:
         t.step("ViewChange", {"r": r}, view={r: 1},
                view_changes=[{"h": 1, "v": 1, "src": r, "prepared": []}])
+    if not drop_proposal:
+        t.byzantine("proposal", 1, 1, "b2", SG)  # record 5
     t.step("Prepare", {"r": PTNE, "b": "b2"}, prepares=[vote(1, 1, "b2", PTNE)])
     t.step("Prepare", {"r": SC, "b": "b2"}, prepares=[vote(1, 1, "b2", SC)])
-    t.step("Commit", {"r": PTNE, "b": "b2"}, commits=[vote(1, 1, "b2", PTNE)])
-    t.step("Commit", {"r": SC, "b": "b2"}, commits=[vote(1, 1, "b2", SC)])
-    t.step("Decide", {"r": TELD, "w": 1, "b": "b2"}, chain={TELD: ["b2"]}, view={TELD: 0})
-    t.step("Decide", {"r": PTNE, "w": 1, "b": "b2"}, chain={PTNE: ["b2"]}, view={PTNE: 0})
-    t.step("Decide", {"r": SC, "w": 1, "b": "b2"}, chain={SC: ["b2"]}, view={SC: 0}, forget=1)
+    t.step("Commit", {"r": PTNE, "b": "b2", "voters": [PTNE, SG, SC]},
+           commits=[vote(1, 1, "b2", PTNE)])
+    t.step("Commit", {"r": SC, "b": "b2", "voters": [PTNE, SG, SC]},
+           commits=[vote(1, 1, "b2", SC)])
+    t.byzantine("commit", 1, 1, "b2", SG)
+    t.step("Decide", {"r": TELD, "w": 1, "b": "b2", "voters": [PTNE, SG, SC]},
+           chain={TELD: ["b2"]}, view={TELD: 0})
+    t.step("Decide", {"r": PTNE, "w": 1, "b": "b2", "voters": [PTNE, SG, SC]},
+           chain={PTNE: ["b2"]}, view={PTNE: 0})
+    t.step("Decide", {"r": SC, "w": 1, "b": "b2", "voters": [PTNE, SG, SC]},
+           chain={SC: ["b2"]}, view={SC: 0}, forget=1)
+    return t.data(progress=1)
+
+
+def byzantine_votes(*, counted: list[str], traced: bool = True, src: str = TELD) -> dict:
+    """TELD is Byzantine (never a proposer here): PTNE proposes b1, Smart Grid prepares, TELD
+    sends a prepare (if ``traced``) in the name of ``src``, and PTNE commits counting
+    ``counted``: record 4 (3 without TELD's record)."""
+    t = Trace([PTNE, SG, SC], constants(faulty=(TELD,)))
+    t.step("PrePrepare", {"r": PTNE, "b": "b1"},
+           proposals=[vote(1, 0, "b1", PTNE)], prepares=[vote(1, 0, "b1", PTNE)])
+    t.step("Prepare", {"r": SG, "b": "b1"}, prepares=[vote(1, 0, "b1", SG)])
+    if traced:
+        t.byzantine("prepare", 1, 0, "b1", src)
+    t.step("Commit", {"r": PTNE, "b": "b1", "voters": counted}, commits=[vote(1, 0, "b1", PTNE)])
+    return t.data()
+
+
+def two_byzantine_disagree() -> dict:
+    """Smart Grid and TELD Byzantine (one more than F): with their implicit votes PTNE decides
+    b1 in view 0 and Star Charge b2 in view 1, every step one of PBFT's Next."""
+    t = Trace([PTNE, SC], constants(faulty=(SG, TELD)))
+    t.step("PrePrepare", {"r": PTNE, "b": "b1"},
+           proposals=[vote(1, 0, "b1", PTNE)], prepares=[vote(1, 0, "b1", PTNE)])
+    t.step("Commit", {"r": PTNE, "b": "b1", "voters": [PTNE, SG, TELD]},
+           commits=[vote(1, 0, "b1", PTNE)])
+    t.step("Decide", {"r": PTNE, "w": 0, "b": "b1", "voters": [PTNE, SG, TELD]},
+           chain={PTNE: ["b1"]})
+    t.step("ViewChange", {"r": SC}, view={SC: 1},
+           view_changes=[{"h": 1, "v": 1, "src": SC, "prepared": []}])
+    t.step("Prepare", {"r": SC, "b": "b2"}, prepares=[vote(1, 1, "b2", SC)])
+    t.step("Commit", {"r": SC, "b": "b2", "voters": [SC, SG, TELD]},
+           commits=[vote(1, 1, "b2", SC)])
+    t.step("Decide", {"r": SC, "w": 1, "b": "b2", "voters": [SC, SG, TELD]},
+           chain={SC: ["b2"]}, view={SC: 0}, forget=1)
     return t.data()
 
 
@@ -150,13 +208,31 @@ def tampered_cases() -> dict[str, tuple[dict, int, str, str]]:
                                                    "state"),
         "a state with another replica's prepare": (wrong_replica, 2, "Prepare", "state"),
         "first state is not Init": (wrong_init, 0, "Init", "Init"),
+        "commit counting 2 real prepares and the implicit Byzantine one": (
+            byzantine_votes(counted=[PTNE, SG], traced=False), 3, "Commit", "voters"),
+        "commit counting a Byzantine prepare never sent": (
+            byzantine_votes(counted=[PTNE, SG, TELD], traced=False), 3, "Commit", "voters"),
+        "a Byzantine send in an honest replica's name": (
+            byzantine_votes(counted=[PTNE, SG, TELD], src=SC), 3, "Byzantine", "forged"),
+        "prepare of a Byzantine proposal never sent": (
+            view_change_under_byzantine_proposer(drop_proposal=True), 5, "Prepare", "unsent"),
+        "2 of 4 replicas Byzantine, and the honest ones disagree": (
+            two_byzantine_disagree(), 0, "Init", "fault bound"),
+        "a run that promised a decision and ends before it": (
+            normal_case(progress=1, records=8), 7, "Commit", "progress"),
     }
+
+
+def good_cases() -> list[dict]:
+    """Hand-written traces TLC must accept (the first two: see their tests)."""
+    return [normal_case(progress=1), view_change_under_byzantine_proposer(),
+            byzantine_votes(counted=[PTNE, SG, TELD])]
 
 
 @pytest.fixture(scope="module")
 def hand_written() -> tuple[list[dict], ValidationResult]:
     """The good and tampered hand-written traces, all in one TLC run."""
-    traces = [normal_case(), view_change_under_byzantine_proposer()]
+    traces = good_cases()
     traces += [trace for trace, *_ in tampered_cases().values()]
     return traces, validate_traces(traces)
 
@@ -165,7 +241,7 @@ def test_hand_written_traces_are_checked_in_one_tlc_run(hand_written):
     traces, result = hand_written
     assert len(result.runs) == 1
     assert result.runs[0].traces == len(traces)
-    assert result.runs[0].groups == 2  # Smart Grid faulty or not: two instances, one run
+    assert result.runs[0].groups == 4  # who is faulty: four instances, one run
     assert result.runs[0].distinct_states is not None and result.runs[0].distinct_states > 0
 
 
@@ -182,11 +258,17 @@ def test_a_view_change_under_a_byzantine_proposer_is_accepted(hand_written):
     assert check_trace(traces[1]) == []
 
 
+def test_a_commit_counting_a_traced_byzantine_prepare_is_accepted(hand_written):
+    traces, result = hand_written
+    assert result.verdicts[2].accepted, result.verdicts[2]
+    assert check_trace(traces[2]) == []
+
+
 @pytest.mark.parametrize("name", list(tampered_cases()))
 def test_a_tampered_record_is_rejected_at_that_record(hand_written, name):
     _, result = hand_written
     _, failed_step, action, reason = tampered_cases()[name]
-    verdict = result.verdicts[2 + list(tampered_cases()).index(name)]
+    verdict = result.verdicts[len(good_cases()) + list(tampered_cases()).index(name)]
     assert not verdict.accepted
     assert (verdict.failed_step, verdict.action, verdict.reason) == (failed_step, action, reason)
     assert f"record {failed_step}" in verdict.detail
@@ -217,7 +299,7 @@ def test_the_generated_module_instantiates_trace_validation_per_set_of_constants
 def simulated() -> tuple[list[dict], ValidationResult]:
     """SIM_TRACES simulator runs (five scenarios in turn), validated in one TLC run."""
     traces = generate_traces(SIM_TRACES, seed=SIM_SEED)
-    return traces, validate_traces(traces, workers=2)
+    return traces, validate_traces(traces, workers=2, scenario_check=scenario_constants_errors)
 
 
 def _actions(trace: dict) -> Counter:
@@ -309,39 +391,35 @@ def test_the_traced_state_is_the_replicas_own_state_at_the_end():
 # --------------------------------------------------------------------------- broken replica
 
 
-def first_commit_without_prepare_quorum(trace: dict) -> int | None:
-    """The first Commit record taken with fewer than 2F + 1 prepares for its (h, v, b), in the
-    spec's counting (the honest prepares in the state before, plus the faulty replicas)."""
-    consts = trace["constants"]
-    quorum = 2 * consts["f"] + 1
-    steps = trace["steps"]
-    for k in range(1, len(steps)):
-        if steps[k]["action"] != "Commit":
-            continue
-        before = steps[k - 1]["state"]
-        r, b = steps[k]["params"]["r"], steps[k]["params"]["b"]
-        h, v = len(before["chain"][r]) + 1, before["view"][r]
-        voters = {m["src"] for m in before["prepares"] if (m["h"], m["v"], m["b"]) == (h, v, b)}
-        if len(voters | set(consts["faulty"])) < quorum:
+def first_commit_short_of_a_quorum(trace: dict) -> int | None:
+    """The first Commit record whose logged voters are fewer than 2F + 1 (computed here from
+    the record, not by the checker)."""
+    quorum = 2 * trace["constants"]["f"] + 1
+    for k, step in enumerate(trace["steps"]):
+        if step["action"] == "Commit" and len(set(step["params"]["voters"])) < quorum:
             return k
     return None
 
 
-def test_the_broken_replica_is_rejected_by_trace_validation():
-    """Every replica commits after F + 1 = 2 prepares: each trace in which one does so is
-    rejected exactly there; a trace in which none does is a correct run and is accepted."""
-    traces = generate_traces(12, seed=0, commit_quorum_override=2)
-    early = [first_commit_without_prepare_quorum(t) for t in traces]
-    assert early[0] is not None and sum(e is not None for e in early) >= 8
-    result = validate_traces(traces)
-    assert len(result.runs) == 1
-    for trace, verdict, k in zip(traces, result.verdicts, early):
-        if k is None:
-            assert verdict.accepted, (trace["meta"], verdict)
-        else:
-            assert not verdict.accepted, trace["meta"]
-            assert (verdict.failed_step, verdict.action, verdict.reason) == (k, "Commit", "guard")
-            assert check_trace(trace)[0].startswith(f"step {k}: Commit")
+#: Broken-replica traces in CI: 8 seeds of each of the six scenarios.
+BROKEN_TRACES = 48
+
+
+def test_the_broken_replica_is_rejected_in_every_seed_of_every_scenario():
+    """Every replica commits after F + 1 = 2 prepares (the replica mutant
+    broken-commit-quorum): every trace is rejected, at or before its first Commit that counted
+    fewer than a quorum, with the reason guard (the spec's own count, Byzantine votes
+    implicit) or voters (the votes really sent); the Python check agrees."""
+    traces = generate_traces(BROKEN_TRACES, seed=0, commit_quorum_override=2)
+    assert {t["meta"]["scenario"] for t in traces} == set(TRACE_SCENARIOS)
+    result = validate_traces(traces, workers=2, scenario_check=scenario_constants_errors)
+    assert len(result.runs) == 1 and len(result.rejected) == BROKEN_TRACES
+    for trace, verdict in zip(traces, result.verdicts):
+        k = first_commit_short_of_a_quorum(trace)
+        assert k is not None, trace["meta"]
+        assert verdict.reason in ("guard", "voters"), (trace["meta"], verdict)
+        assert verdict.action == "Commit" and verdict.failed_step <= k, (trace["meta"], verdict)
+        assert check_trace(trace)[0].startswith(f"step {verdict.failed_step}: Commit")
 
 
 def test_generated_modules_stay_out_of_the_spec_folder(hand_written):

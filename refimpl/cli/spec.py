@@ -18,6 +18,8 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from refimpl.cli.spec_traces import register, replica_mutant_runs, replica_table
+from refimpl.errors import ChargeChainError
 from refimpl.tlc import MODELS, CheckResult, RunOptions, TLCError, get_model, model_names, run_model
 from refimpl.tlc.output import EC, Message
 from refimpl.tlc.runner import PHASES
@@ -149,8 +151,8 @@ def _print_result(result: CheckResult) -> None:
 @spec.command("check")
 @click.argument("model_name", metavar="MODEL", type=click.Choice(model_names()))
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="TLC worker threads (default: the model's, 2 or 1).")
+@click.option("--workers", type=click.IntRange(0, 64), default=None,
+              help="TLC worker threads, 0 for one per core (default: the model's).")
 @click.option("--traces", type=click.IntRange(1), default=None,
               help="Simulation models: number of random behaviours.")
 @click.option("--depth", type=click.IntRange(1), default=None,
@@ -182,13 +184,18 @@ def check(model_name: str, as_json: bool, workers: int | None, traces: int | Non
 @click.option("--only", "names", multiple=True, help="Run only this mutant (repeatable).")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="TLC worker threads per run.")
-def mutants(as_json: bool, names: tuple[str, ...], workers: int) -> None:
+@click.option("--replica-runs", type=click.IntRange(1), default=40, show_default=True,
+              help="Simulated runs per replica mutant.")
+def mutants(as_json: bool, names: tuple[str, ...], workers: int, replica_runs: int) -> None:
     """Apply each known PBFT bug to a copy of spec/, run its model, and report caught or
-    survived, by which property, with states and seconds; exit 0 only if all are caught."""
+    survived, by which property, with states and seconds; then run each replica mutant and
+    report whether trace validation rejects it; exit 0 only if all are caught."""
+    from refimpl.consensus.replica_mutants import mutant_names
     from refimpl.tlc.mutants import MUTANTS, run_mutant
 
     chosen = [m for m in MUTANTS if not names or m.name in names]
-    unknown = sorted(set(names) - {m.name for m in MUTANTS})
+    replica = [n for n in mutant_names() if not names or n in names]
+    unknown = sorted(set(names) - {m.name for m in MUTANTS} - set(mutant_names()))
     if unknown:
         raise click.BadParameter(f"unknown mutant(s) {', '.join(unknown)}", param_hint="--only")
     outcomes = []
@@ -196,12 +203,21 @@ def mutants(as_json: bool, names: tuple[str, ...], workers: int) -> None:
         for mutant in chosen:
             err.print(f"[dim]TLC {mutant.model} on mutant {mutant.name}...[/]")
             outcomes.append(run_mutant(mutant, workers))
-    except TLCError as error:
+        err.print(f"[dim]replica mutants: {replica_runs} runs each through TLC...[/]")
+        replica_outcomes = replica_mutant_runs(replica, replica_runs, workers)
+    except (TLCError, ChargeChainError) as error:
         _fail(error)
         return
+    all_caught = (all(o.caught for o in outcomes)
+                  and all(o.as_expected for o in replica_outcomes))
     if as_json:
-        _emit_json([o.as_dict() for o in outcomes])
-    else:
+        _emit_json({"spec": [o.as_dict() for o in outcomes],
+                    "replica": [o.as_dict() for o in replica_outcomes]})
+        sys.exit(0 if all_caught else EXIT_UNEXPECTED)
+    if replica_outcomes:
+        out.print(replica_table("Replica mutants: rejected by trace validation",
+                                replica_outcomes))
+    if outcomes:
         table = Table(title="Spec mutants: known PBFT bugs as edits of PBFT.tla")
         for column in ("Mutant", "Model", "Verdict", "Property", "Distinct states", "Seconds"):
             table.add_column(column)
@@ -211,5 +227,10 @@ def mutants(as_json: bool, names: tuple[str, ...], workers: int) -> None:
                           _format_count(row["distinct_states"]), f"{row['seconds']:.1f}")
         out.print(table)
         caught = sum(o.caught for o in outcomes)
-        out.print(f"{caught} of {len(outcomes)} mutants caught")
-    sys.exit(0 if all(o.caught for o in outcomes) else EXIT_UNEXPECTED)
+        out.print(f"{caught} of {len(outcomes)} spec mutants caught")
+    rejected = sum(o.as_expected for o in replica_outcomes)
+    out.print(f"{rejected} of {len(replica_outcomes)} replica mutants rejected")
+    sys.exit(0 if all_caught else EXIT_UNEXPECTED)
+
+
+register(spec, _emit_json, _fail, out, err)

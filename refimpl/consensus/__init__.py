@@ -12,7 +12,9 @@
   faults (:mod:`refimpl.consensus.network`); :mod:`refimpl.consensus.scenarios`: the small
   models' runs.
 * :mod:`refimpl.consensus.trace`: traces of runs in the spec's abstract state;
-  :mod:`refimpl.consensus.trace_check`: their check.
+  :mod:`refimpl.consensus.trace_check`: their check (with :mod:`refimpl.consensus.trace_spec`,
+  the spec transcribed); :mod:`refimpl.consensus.replica_mutants`: known replica bugs the
+  check must catch.
 * :mod:`refimpl.node.network_ledger`: PBFT over ledger blocks (the demo). It builds on
   ``refimpl.chain``, which itself imports the schedule, so this package does not import it.
 """

@@ -37,17 +37,17 @@ from refimpl.errors import ChargeChainError
 
 __all__ = [
     "MAC_KEY_DOMAIN",
-    "Signature",
     "Authenticator",
-    "ReplicaKeys",
     "Keyring",
-    "mac_key",
-    "derive_keyring",
-    "keyring_from_private_keys",
-    "sign",
-    "signature_is_valid",
+    "ReplicaKeys",
+    "Signature",
     "authenticate",
     "authenticator_is_valid",
+    "derive_keyring",
+    "keyring_from_private_keys",
+    "mac_key",
+    "sign",
+    "signature_is_valid",
 ]
 
 #: Domain tag of the derivation of the pairwise MAC keys.
@@ -56,7 +56,7 @@ MAC_KEY_DOMAIN = "chargechain/pbft/mac-key/v1"
 SIGNING_KEY_DOMAIN = "chargechain/pbft/signing-key/v1"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _sm2_signature(private_key: bytes, payload: bytes) -> bytes:
     """The deterministic SM2 signature (memoised: the same key and payload give the same bytes)."""
     return sm2_sign(private_key, payload)
@@ -65,7 +65,7 @@ def _sm2_signature(private_key: bytes, payload: bytes) -> bytes:
 class Signature:
     """An SM2 signature ``r || s``; its bytes are computed when first read (see the module)."""
 
-    __slots__ = ("_private_key", "_payload", "_value")
+    __slots__ = ("_payload", "_private_key", "_value")
 
     def __init__(self, value: bytes | None = None, *, private_key: bytes | None = None,
                  payload: bytes | None = None) -> None:

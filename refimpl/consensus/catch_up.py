@@ -1,4 +1,9 @@
-"""Catch-up, not a spec action: it feeds a lagging peer's Decide (spec/PBFT.tla, any view w)."""
+"""Catch-up, not a spec action: it feeds a lagging peer's Decide (spec/PBFT.tla, any view w).
+
+The receiver of a :class:`~refimpl.consensus.messages.Decision` checks its commit certificate
+and adds the signed commits to its log (``checks._record``); its ``Decide`` then logs their
+signers among its voters (``normal_case._try_decide``), as for commits it received itself.
+"""
 
 from __future__ import annotations
 

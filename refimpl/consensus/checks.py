@@ -45,15 +45,15 @@ from refimpl.consensus.replica_state import (
 from refimpl.errors import ChargeChainError
 
 __all__ = [
-    "make_proposal",
-    "make_vote_message",
-    "make_view_change",
-    "check_proposal",
-    "check_vote_message",
-    "check_view_change",
-    "check_prepared_proof",
     "check_decision",
+    "check_prepared_proof",
+    "check_proposal",
+    "check_view_change",
+    "check_vote_message",
     "justified_blocks",
+    "make_proposal",
+    "make_view_change",
+    "make_vote_message",
 ]
 
 

@@ -15,8 +15,8 @@ __all__ = [
     "Application",
     "Committee",
     "check_committee",
-    "quorum_size",
     "power",
+    "quorum_size",
 ]
 
 

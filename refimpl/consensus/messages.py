@@ -19,7 +19,7 @@ equality, so two copies of one message compare equal.
 from __future__ import annotations
 
 import functools
-from typing import Any, Union
+from typing import Any
 
 import attrs
 
@@ -27,24 +27,24 @@ from refimpl.consensus.auth import Authenticator, Signature
 from refimpl.encoding import canonical_bytes
 
 __all__ = [
-    "PBFT_DOMAIN",
-    "PROPOSE",
-    "PREPARE",
     "COMMIT",
+    "PBFT_DOMAIN",
+    "PREPARE",
+    "PROPOSE",
     "VOTE_KINDS",
-    "Vote",
-    "SignedVote",
-    "Proposal",
-    "Prepare",
     "Commit",
-    "PreparedProof",
-    "ViewChange",
     "Decision",
     "Message",
-    "vote_bytes",
-    "view_change_bytes",
+    "Prepare",
+    "PreparedProof",
+    "Proposal",
+    "SignedVote",
+    "ViewChange",
+    "Vote",
     "message_kind",
     "message_summary",
+    "view_change_bytes",
+    "vote_bytes",
 ]
 
 #: Domain tag of every signed or authenticated PBFT payload.
@@ -185,7 +185,7 @@ class Decision:
 
 
 #: Any message of the protocol.
-Message = Union[Proposal, Prepare, Commit, ViewChange, Decision]
+Message = Proposal | Prepare | Commit | ViewChange | Decision
 
 _KINDS = {Proposal: "proposal", Prepare: "prepare", Commit: "commit",
           ViewChange: "view-change", Decision: "decision"}

@@ -16,9 +16,12 @@ Byzantine replicas (the spec's ``Byzantine``) run the honest state machine and d
 sends, per behaviour: ``silent`` (sends nothing), ``equivocate`` (as proposer, a different
 valid block to each half of the replicas), ``double-vote`` (each prepare and commit to one
 half, a vote for another block to the other half), ``late`` (everything ``late_ms`` late),
-``invalid-proposal`` (as proposer, an invalid block) and ``forge`` (adds prepares and
-commits claiming to come from another replica, which the receivers drop: the MAC fails).
-Their messages carry their own id, signed and authenticated with their own keys.
+``invalid-proposal`` (as proposer, an invalid block), ``forge`` (adds prepares and
+commits claiming to come from another replica, which the receivers drop: the MAC fails),
+``double-propose`` (as proposer, two different valid blocks to every replica) and ``usurp``
+(on entering a view in which it is not the proposer, proposes another valid block to every
+replica; correct receivers drop it: only the view's proposer may propose). Their messages
+carry their own id, signed and authenticated with their own keys, except the forged ones.
 """
 
 from __future__ import annotations
@@ -36,14 +39,15 @@ from refimpl.encoding import FrozenMap
 
 __all__ = [
     "BEHAVIOURS",
-    "Partition",
     "Crash",
     "NetworkConfig",
+    "Partition",
     "SimulationConfig",
 ]
 
 #: What a Byzantine replica may do (see the module docstring).
-BEHAVIOURS = ("silent", "equivocate", "double-vote", "late", "invalid-proposal", "forge")
+BEHAVIOURS = ("silent", "equivocate", "double-vote", "late", "invalid-proposal", "forge",
+              "double-propose", "usurp")
 
 
 @attrs.frozen
@@ -130,6 +134,11 @@ def _distort(committee: Committee, app: Any, keys: Any, state: ReplicaState, sen
             twin = make_proposal(committee, keys, h, v, app.block_id(other), other,
                                  message.justification, second)
             return [Send(message, first), Send(twin, second)]
+        if "double-propose" in behaviours:
+            other = app.alternative_block(state.tip, h, v, message.block)
+            twin = make_proposal(committee, keys, h, v, app.block_id(other), other,
+                                 message.justification, send.to)
+            return [send, Send(twin, send.to)]
     if isinstance(message, (Prepare, Commit)) and message.sender == me:
         sends = [send]
         vote = message.vote
@@ -150,3 +159,25 @@ def _distort(committee: Committee, app: Any, keys: Any, state: ReplicaState, sen
             sends.append(Send(forged, to))
         return sends
     return [send]
+
+
+def _usurp(committee: Committee, app: Any, keys: Any, before: ReplicaState,
+           after: ReplicaState) -> list[Send]:
+    """A usurping replica's proposal on entering a view in which it is not the proposer.
+
+    It proposes the valid block the view's proposer would not (the application's alternative
+    to the proposer's own choice), to every other replica, with the view changes to that view
+    it holds as the justification. Correct receivers drop it (E_MSG_FORMAT).
+    """
+    h, v = after.height, after.view
+    entered = not before.started or (before.height, before.view) != (h, v)
+    if (not after.started or not entered or committee.primary(h, v) == after.name
+            or (committee.max_height is not None and h > committee.max_height)):
+        return []
+    usual = app.propose(after.tip, h, v, committee.primary(h, v))
+    other = app.alternative_block(after.tip, h, v, usual)
+    changes = after.log.view_changes.get(v, FrozenMap()) if v > 0 else FrozenMap()
+    justification = tuple(changes[sender] for sender in sorted(changes))
+    to = tuple(r for r in committee.replicas if r != after.name)
+    return [Send(make_proposal(committee, keys, h, v, app.block_id(other), other,
+                               justification, to), to)]

@@ -86,14 +86,16 @@ def _try_commit(committee: Committee, keys: ReplicaKeys, state: ReplicaState,
     block_id = state.log.my_prepares.get(v)
     if block_id is None or v in state.log.my_commits:
         return None
-    if power(state.log.prepares.get((v, block_id), _NO_VOTES)) < committee.commit_threshold:
+    prepared = state.log.prepares.get((v, block_id), _NO_VOTES)
+    if power(prepared) < committee.commit_threshold:
         return None
     commit = make_vote_message(committee, keys, COMMIT, h, v, block_id)
     log = state.log
     log = attrs.evolve(log, commits=_with_vote(log.commits, (v, block_id), commit.signed_vote()),
                        my_commits=log.my_commits.set(v, block_id))
     _broadcast(committee, state, commit, fx)
-    fx.actions.append(SpecAction("Commit", state.name, h, v, block_id))
+    fx.actions.append(SpecAction("Commit", state.name, h, v, block_id,
+                                 voters=tuple(sorted(prepared))))
     return attrs.evolve(state, log=log)
 
 
@@ -109,17 +111,23 @@ def _decidable(committee: Committee, app: Application,
 
 def _try_decide(committee: Committee, app: Application, keys: ReplicaKeys, state: ReplicaState,
                 fx: _Effects) -> ReplicaState | None:
-    """Decide: append the block of a commit quorum and start the next height in view 0."""
+    """Decide: append the block of a commit quorum and start the next height in view 0.
+
+    The voters it logs are the senders of every commit of (w, block) it holds: received
+    commits, its own, and the signers of a catch-up decision's commit certificate
+    (``checks._record`` adds those to the same log).
+    """
     found = _decidable(committee, app, state)
     if found is None:
         return None
     w, block_id = found
     h = state.height
     block = state.log.blocks[block_id]
-    voters = state.log.commits[(w, block_id)]
+    voters = state.log.commits.get((w, block_id), _NO_VOTES)
     certificate = tuple(voters[s] for s in sorted(voters)[:committee.quorum])
     decision = Decision(h, w, block_id, state.name, block, certificate)
-    fx.actions.append(SpecAction("Decide", state.name, h, state.view, block_id, w))
+    fx.actions.append(SpecAction("Decide", state.name, h, state.view, block_id, w,
+                                 voters=tuple(sorted(voters))))
     later = tuple(m for m in state.future if m.height > h + 1)
     now = [m for m in state.future if m.height == h + 1]
     state = attrs.evolve(state, height=h + 1, view=0, chain=state.chain + (block_id,),

@@ -11,20 +11,20 @@ from refimpl.consensus.messages import Decision, Message, Proposal, SignedVote, 
 from refimpl.encoding import FrozenMap
 
 __all__ = [
+    "PROPOSE_TIMER",
+    "SPEC_ACTIONS",
+    "VIEW_TIMER",
+    "Deliver",
+    "Dropped",
+    "Event",
     "HeightLog",
     "ReplicaState",
-    "Start",
-    "Deliver",
-    "Timeout",
-    "Event",
     "Send",
     "SetTimer",
     "SpecAction",
-    "Dropped",
+    "Start",
     "Step",
-    "VIEW_TIMER",
-    "PROPOSE_TIMER",
-    "SPEC_ACTIONS",
+    "Timeout",
     "initial_state",
     "is_active",
 ]
@@ -149,13 +149,20 @@ class SpecAction:
     block_id: str | None = None
     #: Decide only: the view w of the commit quorum
     decided_view: int | None = None
+    #: Commit and Decide: the replicas whose votes the replica counted, sorted (Commit: the
+    #: prepares of its view for the block, a proposal counting as its proposer's prepare;
+    #: Decide: the commits of view w for the block)
+    voters: tuple[str, ...] | None = None
 
     def params(self) -> dict[str, Any]:
-        """The spec parameters: r, and b, and w for Decide."""
+        """The spec parameters: r, and b, and w for Decide; Commit and Decide add voters."""
         if self.name == "ViewChange":
             return {"r": self.replica}
         if self.name == "Decide":
-            return {"r": self.replica, "w": self.decided_view, "b": self.block_id}
+            return {"r": self.replica, "w": self.decided_view, "b": self.block_id,
+                    "voters": list(self.voters or ())}
+        if self.name == "Commit":
+            return {"r": self.replica, "b": self.block_id, "voters": list(self.voters or ())}
         return {"r": self.replica, "b": self.block_id}
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from refimpl.errors import ChargeChainError
 
-__all__ = ["english_name_key", "company_order", "proposer_index", "proposer"]
+__all__ = ["company_order", "english_name_key", "proposer", "proposer_index"]
 
 
 def english_name_key(english_name: str) -> tuple[str, str]:

@@ -8,10 +8,11 @@ run, byte for byte (:attr:`SimulationResult.log`). The network and the faults ar
 :mod:`refimpl.consensus.network`'s; the small trace models' runs are
 :mod:`refimpl.consensus.scenarios`'.
 
-Only the honest replicas' spec actions are traced (:mod:`refimpl.consensus.trace`). The
-trace's steps are the actions the replicas report; after every honest replica event the run
-checks that the state those actions build is the implementation's own: the spec messages the
-honest replicas actually sent and their own chains and views
+The honest replicas' spec actions are traced (:mod:`refimpl.consensus.trace`), and so is
+every message a Byzantine replica sends in its own name (a ``Byzantine`` record, which changes
+no variable). The trace's steps are the actions the replicas report; after every honest
+replica event the run checks that the state those actions build is the implementation's own:
+the spec messages the honest replicas actually sent and their own chains and views
 (:class:`refimpl.consensus.trace.ImplementationState`,
 :meth:`refimpl.consensus.trace.TraceRecorder.confirm`), and stops with E_CONSENSUS if not.
 """
@@ -37,6 +38,7 @@ from refimpl.consensus.network import (  # noqa: F401
     Partition,
     SimulationConfig,
     _distort,
+    _usurp,
 )
 from refimpl.consensus.replica import step
 from refimpl.consensus.replica_state import (
@@ -68,8 +70,8 @@ from refimpl.errors import ChargeChainError
 from refimpl.rng import Rng
 
 __all__ = [
-    "Stats",
     "SimulationResult",
+    "Stats",
     "run_simulation",
 ]
 
@@ -190,7 +192,13 @@ class _Run:
                 self.push(self.now + delay, "deliver", dst, (src, send.message))
 
     def handle(self, node: str, result: Step) -> None:
-        """Apply a replica step: trace its actions, send its messages, set its timers."""
+        """Apply a replica step: trace its actions, send its messages, set its timers.
+
+        A Byzantine replica's sends are distorted first (``network._distort``, and
+        ``network._usurp`` for a usurper); each message it puts on the network in its own name
+        is traced as a Byzantine record when it is sent.
+        """
+        before = self.states[node]
         self.states[node] = result.state
         honest = node in self.honest
         for dropped in result.dropped:
@@ -205,13 +213,18 @@ class _Run:
         if "silent" in behaviours:
             return
         keys = self.keyring.of(node)
+        outgoing: list[Send] = []
         for send in result.sends:
-            outgoing = ([send] if honest else
-                        _distort(self.committee, self.app, keys, result.state, send, behaviours))
-            for out in outgoing:
-                if honest and self.observed is not None:
-                    self.observed.sent(node, out.message)
-                self.transmit(node, out, extra)
+            outgoing += ([send] if honest else
+                         _distort(self.committee, self.app, keys, result.state, send, behaviours))
+        if "usurp" in behaviours:
+            outgoing += _usurp(self.committee, self.app, keys, before, result.state)
+        for out in outgoing:
+            if honest and self.observed is not None:
+                self.observed.sent(node, out.message)
+            elif not honest and self.recorder is not None:
+                self.recorder.byzantine(node, out.message)
+            self.transmit(node, out, extra)
         for timer in result.timers:
             self.push(self.now + timer.delay_ms, "timer", node,
                       Timeout(timer.kind, timer.height, timer.view))
@@ -250,7 +263,9 @@ def run_simulation(config: SimulationConfig, app: Application, *, keyring: Keyri
     ``keyring`` defaults to keys derived from the seed; ``genesis`` to ``app.genesis()``;
     ``namer`` ((height, block id) -> trace name) to a :class:`BlockNamer` that keeps the
     app's own block names (``valid_blocks``, ``invalid_blocks``) and renames others per height.
-    ``on_decide`` sees every honest Decide with the replica's new state.
+    ``on_decide`` sees every honest Decide with the replica's new state. The trace (if
+    recorded) promises no progress (``"progress": 0``); :mod:`refimpl.consensus.scenarios`
+    sets the promise of its scenarios.
     """
     committee = check_committee(config.committee)
     for replica, behaviours in config.byzantine.items():
@@ -312,7 +327,8 @@ def run_simulation(config: SimulationConfig, app: Application, *, keyring: Keyri
                   decision_views=FrozenMap(run.decision_views), **run.counts)
     trace = None
     if run.recorder is not None:
-        trace = {"constants": _constants(config, app, run), "steps": run.recorder.steps}
+        trace = {"constants": _constants(config, app, run), "progress": 0,
+                 "steps": run.recorder.steps}
     return SimulationResult(config, FrozenMap(run.states), run.honest, tuple(run.log), trace, stats)
 
 

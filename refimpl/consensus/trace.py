@@ -9,46 +9,61 @@ A trace is plain data (JSON-ready, no floats)::
                    "faulty": [...], "silent": [...],
                    "f": int, "max_height": int, "max_view": int,
                    "valid_blocks": [...], "invalid_blocks": [...]},
+     "progress": int,
      "steps": [{"action": "Init", "params": {}, "state": S0},
-               {"action": "Prepare", "params": {"r": "r2", "b": "b1"}, "state": S1}, ...]}
+               {"action": "Prepare", "params": {"r": "r2", "b": "b1"}, "state": S1},
+               {"action": "Byzantine", "params": {"src": "r4", "kind": "prepare",
+                                                  "h": 1, "v": 0, "b": "b1"}, "state": S1},
+               {"action": "Commit", "params": {"r": "r2", "b": "b1",
+                                               "voters": ["r1", "r2", "r4"]}, "state": S2},
+               ...]}
 
 Each state S holds the spec's six variables in the JSON shapes of
 :mod:`refimpl.tlc.abstract_state`: ``chain`` ({replica: [block, ...]}) and ``view``
 ({replica: int}) over the honest replicas, and ``proposals``, ``prepares``, ``commits``
 (sorted lists of {"h", "v", "b", "src"}) and ``viewChanges`` (sorted list of {"h", "v",
 "src", "prepared": [] or [{"view", "block"}]}). Actions and parameters: ``PrePrepare`` and
-``NewView`` (r, b), ``Prepare`` (r, b), ``Commit`` (r, b), ``Decide`` (r, w, b),
-``ViewChange`` (r).
+``NewView`` (r, b), ``Prepare`` (r, b), ``Commit`` (r, b, voters), ``Decide`` (r, w, b,
+voters), ``ViewChange`` (r), and ``Byzantine`` (src, kind, h, v, b). ``voters`` is the sorted
+list of the replicas whose votes the replica counted: for a Commit, the prepares of its
+height and view for b it held (a proposal counts as its proposer's prepare); for a Decide,
+the commits of (its height, w, b) it held, the signers of a catch-up decision's commit
+certificate included. ``progress`` is the number of heights every honest replica promises
+to have decided by the last record (0: no promise; :func:`run_simulation
+<refimpl.consensus.simulator.run_simulation>` promises nothing, the scenarios promise what
+:data:`refimpl.consensus.scenarios.SCENARIO_PROGRESS` says).
 
 Emission rules (they follow the spec's fault model):
 
 * One step per spec action of an honest replica, in the order the simulator processed them;
   a replica event that takes several actions gives several steps, each with the state after
   it. Receiving and storing a message is not a step (it changes no spec variable).
-* Byzantine messages never enter the abstract state and a Byzantine or crashed replica's
-  sends are not steps. The spec does not keep Byzantine messages: it counts every replica of
-  ``Byzantine`` as having sent every message it may send (``Voters``, ``Proposed``,
-  ``ReportingAtMost``, ``Reported``). An honest replica acts on a Byzantine message only
-  after checking it, so the guard of its step holds in the abstract state: the general rule
-  "hold a Byzantine message back from the abstract state until the guard that admits it
-  holds, and drop it if that never happens" reduces, for this spec, to never emitting it.
-  The one Byzantine claim the spec does not grant for free, a prepared certificate in a view
-  change (``Reported``), is admitted only with the signed proposal and prepares of a quorum,
-  which makes ``Prepared`` true in the abstract state.
+* Byzantine messages never enter the abstract state's variables: the spec counts every
+  replica of ``Byzantine`` as having sent every message it may send (``Voters``,
+  ``Proposed``, ``ReportingAtMost``, ``Reported``). What a Byzantine replica really sends is
+  traced beside them: every distinct message it puts on the network in its own name (a
+  proposal, prepare, commit or view change, after the simulator distorted it; not a forgery
+  in another replica's name, nor a catch-up decision) is a ``Byzantine`` record with kind,
+  h, v and b (the block's trace name, "" for a view change), recorded when it is sent, once
+  however often it is re-sent, with the state unchanged. The check then verifies that the
+  votes a Commit or Decide counted were really sent and make a quorum, which the spec's
+  implicit Byzantine votes alone do not show. Crashed replicas send nothing.
 * When the last honest replica decides height h, the prepares, commits and view changes of
   h leave the state (the spec's ``ForgetHeight``); proposals stay.
 * The state is built from the reported actions, and checked against the implementation:
   :class:`ImplementationState` reads the same six variables off the spec messages the honest
   replicas sent and their own chains and views, and :meth:`TraceRecorder.confirm` (called
-  by the simulator after every honest event) stops the run if the two differ.
+  by the simulator after every honest event) stops the run if the two differ. Byzantine
+  records change no variable, so they do not enter this comparison.
 * Replicas and blocks are short strings: replica names as given, and block ids either as
   given (abstract blocks ``b1``, ``b2``, ``bad``) or, for ledger blocks, the hashes of each
   height mapped to ``b1``, ``b2``, ... in order of first appearance at that height
   (:class:`BlockNamer`).
 
-:func:`refimpl.consensus.trace_check.check_trace` is a transcription of the spec's ``Init``
-and ``Next`` into Python: it checks every step's guard and successor state, and the
-invariants ``Agreement`` and ``Validity``. It is a fast pre-check; TLC remains the reference.
+:func:`refimpl.consensus.trace_check.check_trace` transcribes what spec/TraceValidation.tla
+checks into Python: every record's guard and successor state, the voters and Byzantine
+sends, Agreement, Validity and DecisionFollowsProposal, the fault bound and the promised
+progress. It is a fast pre-check; TLC remains the reference.
 :func:`refimpl.consensus.scenarios.generate_traces` produces a mix of small traces (N = 4,
 F = 1, 2 heights, views up to 2) for the TLC trace validation.
 """
@@ -65,6 +80,7 @@ from refimpl.consensus.replica_state import ReplicaState, SpecAction
 # before the check and the scenarios moved out importable from here.
 from refimpl.consensus.scenarios import TRACE_SCENARIOS  # noqa: F401
 from refimpl.consensus.trace_check import (  # noqa: F401
+    BYZANTINE,
     INIT,
     TRACE_ACTIONS,
     Change4,
@@ -77,12 +93,18 @@ from refimpl.consensus.trace_check import (  # noqa: F401
 from refimpl.errors import ChargeChainError
 
 __all__ = [
+    "BYZANTINE",
     "AbstractState",
-    "TraceRecorder",
-    "ImplementationState",
     "BlockNamer",
+    "ImplementationState",
+    "TraceRecorder",
     "trace_constants",
 ]
+
+
+#: The kinds of message a Byzantine record names.
+_BYZANTINE_KINDS: dict[type, str] = {Proposal: "proposal", Prepare: "prepare",
+                                     Commit: "commit", ViewChange: "viewChange"}
 
 
 class BlockNamer:
@@ -304,6 +326,8 @@ class TraceRecorder:
         self.namer = namer or (lambda height, block_id: block_id)
         self.steps: list[dict[str, Any]] = [{"action": INIT, "params": {},
                                              "state": self.state.as_plain()}]
+        #: Byzantine replica -> the (kind, h, v, b) of the messages it was traced sending
+        self._byzantine_sent: dict[str, set[tuple[str, int, int, str]]] = {}
 
     def record(self, action: SpecAction) -> None:
         """Apply one honest action and append the step."""
@@ -321,7 +345,34 @@ class TraceRecorder:
         params = dict(action.params())
         if "b" in params:
             params["b"] = block
+        if "voters" in params:
+            params["voters"] = sorted(params["voters"])
         self.steps.append({"action": action.name, "params": params,
+                           "state": self.state.as_plain()})
+
+    def byzantine(self, src: str, message: Message) -> None:
+        """Byzantine replica ``src`` put ``message`` on the network: a ``Byzantine`` record.
+
+        Only the spec's messages that carry ``src``'s own id are recorded (proposals,
+        prepares, commits, view changes; not the forged ones, nor catch-up decisions), each
+        distinct message once: (kind, h, v, b) per sender, b the block's trace name and ""
+        for a view change. The state does not change.
+        """
+        if src in self.state.view:
+            raise ChargeChainError("E_CONSENSUS", "only Byzantine replicas' sends are "
+                                   "Byzantine records", field="src",
+                                   expected="a Byzantine replica", received=src)
+        kind = _BYZANTINE_KINDS.get(type(message))
+        if kind is None or message.sender != src:
+            return
+        h, v = message.height, message.view
+        b = "" if isinstance(message, ViewChange) else self.namer(h, message.vote.block_id)
+        key = (kind, h, v, b)
+        if key in self._byzantine_sent.setdefault(src, set()):
+            return
+        self._byzantine_sent[src].add(key)
+        self.steps.append({"action": BYZANTINE,
+                           "params": {"src": src, "kind": kind, "h": h, "v": v, "b": b},
                            "state": self.state.as_plain()})
 
     def confirm(self, observed: ImplementationState) -> None:

@@ -1,292 +1,279 @@
-"""The Python check of a trace: spec/PBFT.tla's Init, Next (each action's guard) and invariants.
+"""The Python check of a trace: what spec/TraceValidation.tla checks, record by record.
 
-It is a transcription of the spec into Python, a fast pre-check of the traces
-:mod:`refimpl.consensus.trace` records; TLC remains the reference.
+It is a transcription, a fast pre-check of the traces :mod:`refimpl.consensus.trace` records;
+TLC remains the reference. The spec's operators and actions are in
+:mod:`refimpl.consensus.trace_spec`. A trace is rejected at its first record that fails one of
+these checks, in this order, with the reason TLC gives (:data:`REASONS`):
+
+* ``"shape"``: a record, the constants or ``progress`` are malformed
+  (:func:`refimpl.tlc.abstract_state.step_errors`, plus the types TLC needs);
+* ``"constants"`` (only with a ``scenario_check``): the declared constants are not the
+  scenario's (:func:`refimpl.consensus.scenarios.scenario_constants_errors`);
+* ``"Init"``: the first state is not the spec's Init; ``"fault bound"``: the constants make
+  more nodes faulty than F (``Power(Byzantine \\cup Crashed) <= F``);
+* then for each record: ``"forged"`` (a ``Byzantine`` record whose ``src`` is not
+  Byzantine), ``"guard"`` (an honest record whose action is not enabled in the state
+  before), ``"state"`` (the recorded state is not the successor; a Byzantine record changes
+  nothing), ``"voters"`` (the voters a Commit or Decide names are not replicas, do not make
+  a quorum, or include one whose vote was not sent: an honest voter's prepare (commit) for
+  (h, v, b) must be in the state before, a Byzantine voter's prepare or proposal (commit)
+  in an earlier Byzantine record; a crashed replica sends nothing), ``"unsent"`` (a Prepare
+  of a Byzantine primary's block with no traced proposal of it), ``"Agreement"`` and
+  ``"Validity"`` on the state reached (``"Validity"`` also covers DecisionFollowsProposal:
+  a block decided at h has, in the state before, a commit quorum and its proposal in some
+  view w);
+* ``"progress"`` (at the last record): an honest replica has decided fewer heights than the
+  trace's ``progress`` promises.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import attrs
+
+from refimpl.consensus.trace_spec import (
+    INIT,
+    TRACE_ACTIONS,
+    Change4,
+    Vote4,
+    _init_errors,
+    _Spec,
+    _State,
+    _successor,
+    _validity,
+    agreement_errors,
+    decision_errors,
+    step_errors,
+    validity_errors,
+)
+
 __all__ = [
+    "BYZANTINE",
     "INIT",
+    "REASONS",
     "TRACE_ACTIONS",
-    "check_trace",
-    "step_errors",
+    "Change4",
+    "Rejection",
+    "Vote4",
     "agreement_errors",
+    "check_trace",
+    "decision_errors",
+    "first_rejection",
+    "step_errors",
     "validity_errors",
 ]
 
-INIT = "Init"
-#: The actions a trace step may carry (besides Init).
-TRACE_ACTIONS = ("PrePrepare", "NewView", "Prepare", "Commit", "Decide", "ViewChange")
+#: The action of a record that says a Byzantine replica sent a message in its own name.
+BYZANTINE = "Byzantine"
 
-Vote4 = tuple[int, int, str, str]  # (h, v, b, src)
-Change4 = tuple[int, int, str, tuple[tuple[int, str], ...]]  # (h, v, src, prepared)
+#: Why a trace is rejected, in the order the checks are tried (those of
+#: refimpl.tlc.traces.REASONS, the same strings).
+REASONS = ("shape", "constants", "Init", "fault bound", "progress", "forged", "guard", "state",
+           "voters", "unsent", "Agreement", "Validity")
 
+_CONSTANT_KEYS = ("companies", "replicas", "master", "voting_nodes", "faulty", "silent", "f",
+                  "max_height", "max_view", "valid_blocks", "invalid_blocks")
 
-# --------------------------------------------------------------------------- the Python check
+#: A Commit counts prepares (a Byzantine replica's proposal is its prepare); a Decide commits.
+_COUNTED = {"Commit": ("prepare", ("prepare", "proposal")), "Decide": ("commit", ("commit",))}
 
-
-class _Spec:
-    """The constants of a trace and the spec's derived operators over a state."""
-
-    def __init__(self, constants: Mapping[str, Any]) -> None:
-        self.companies = list(constants["companies"])
-        self.replicas = list(constants["replicas"])
-        self.master = dict(constants["master"])
-        self.voting = {r: frozenset(n) for r, n in constants["voting_nodes"].items()}
-        self.faulty = frozenset(constants["faulty"])
-        self.silent = frozenset(constants["silent"])
-        self.honest = sorted(set(self.replicas) - self.faulty - self.silent)
-        self.f = constants["f"]
-        self.max_height = constants["max_height"]
-        self.max_view = constants["max_view"]
-        self.valid = frozenset(constants["valid_blocks"])
-        self.blocks = self.valid | frozenset(constants["invalid_blocks"])
-        nodes = frozenset().union(*self.voting.values())
-        self.quorum = (len(nodes) + self.f) // 2 + 1
-
-    def power(self, replicas: Iterable[str]) -> int:
-        """Spec Power."""
-        return len(frozenset().union(*(self.voting[r] for r in replicas)))
-
-    def primary(self, h: int, v: int) -> str:
-        """Spec Primary."""
-        return self.master[self.companies[(h - 1 + v) % len(self.companies)]]
+Sent5 = tuple[str, int, int, str, str]  # a traced Byzantine send: (kind, h, v, b, src)
 
 
-class _State:
-    """A plain trace state as sets, with the spec's operators that read messages."""
+@attrs.frozen
+class Rejection:
+    """The first record a trace fails: its index (Init = 0; the last record for
+    ``"progress"``), its action, the reason (one of :data:`REASONS`) and the detail."""
 
-    def __init__(self, spec: _Spec, plain: Mapping[str, Any]) -> None:
-        self.spec = spec
-        self.chain = {r: tuple(c) for r, c in plain["chain"].items()}
-        self.view = dict(plain["view"])
-        self.proposals = {(m["h"], m["v"], m["b"], m["src"]) for m in plain["proposals"]}
-        self.prepares = {(m["h"], m["v"], m["b"], m["src"]) for m in plain["prepares"]}
-        self.commits = {(m["h"], m["v"], m["b"], m["src"]) for m in plain["commits"]}
-        self.changes = {(m["h"], m["v"], m["src"],
-                         tuple(sorted((c["view"], c["block"]) for c in m["prepared"])))
-                        for m in plain["viewChanges"]}
+    step: int
+    action: str | None
+    reason: str
+    detail: str
 
-    def key(self) -> tuple:
-        """A comparable form of the whole state."""
-        return (self.chain, tuple(sorted(self.view.items())), frozenset(self.proposals),
-                frozenset(self.prepares), frozenset(self.commits), frozenset(self.changes))
-
-    def proposed(self, h: int, v: int, b: str) -> bool:
-        """Spec Proposed."""
-        p = self.spec.primary(h, v)
-        return p in self.spec.faulty or (h, v, b, p) in self.proposals
-
-    def voters(self, votes: set[Vote4], h: int, v: int, b: str) -> set[str]:
-        """Spec Voters."""
-        return {m[3] for m in votes if m[:3] == (h, v, b)} | set(self.spec.faulty)
-
-    def prepared(self, h: int, v: int, b: str) -> bool:
-        """Spec Prepared."""
-        return (self.proposed(h, v, b)
-                and self.spec.power(self.voters(self.prepares, h, v, b)) >= self.spec.quorum)
-
-    def commit_quorum(self, h: int, v: int, b: str) -> bool:
-        """Spec CommitQuorum."""
-        return self.spec.power(self.voters(self.commits, h, v, b)) >= self.spec.quorum
-
-    def certificate(self, r: str, h: int) -> tuple[tuple[int, str], ...]:
-        """Spec PreparedCertificate."""
-        mine = [(m[1], m[2]) for m in self.commits if m[3] == r and m[0] == h]
-        if not mine:
-            return ()
-        top = max(v for v, _ in mine)
-        return tuple(sorted(c for c in mine if c[0] == top))
-
-    def reporting_at_most(self, h: int, v: int, w: int) -> set[str]:
-        """Spec ReportingAtMost."""
-        return ({m[2] for m in self.changes if m[:2] == (h, v) and all(c[0] <= w for c in m[3])}
-                | set(self.spec.faulty))
-
-    def reported(self, h: int, v: int, w: int, b: str) -> bool:
-        """Spec Reported."""
-        return (any(m[:2] == (h, v) and (w, b) in m[3] for m in self.changes)
-                or (bool(self.spec.faulty) and self.prepared(h, w, b)))
-
-    def safe_block(self, h: int, v: int, b: str) -> bool:
-        """Spec SafeBlock."""
-        q = self.spec.quorum
-        return b in self.spec.valid and (
-            v == 0 or self.spec.power(self.reporting_at_most(h, v, -1)) >= q
-            or any(self.reported(h, v, w, b)
-                   and self.spec.power(self.reporting_at_most(h, v, w)) >= q for w in range(v)))
-
-    def sent_in(self, msgs: set, r: str, h: int, v: int) -> bool:
-        """Spec SentIn."""
-        return any(m[3] == r and m[0] == h and m[1] == v for m in msgs)
+    def line(self) -> str:
+        """The rejection as one line: ``step k: detail``."""
+        return f"step {self.step}: {self.detail}"
 
 
-def _init_errors(spec: _Spec, state: Mapping[str, Any]) -> list[str]:
-    """Whether a state is the spec's Init."""
-    expected = {"chain": {r: [] for r in spec.honest}, "view": {r: 0 for r in spec.honest},
-                "proposals": [], "prepares": [], "commits": [], "viewChanges": []}
-    return [] if dict(state) == expected else ["the first state is not Init"]
+# --------------------------------------------------------------------------- shape
 
 
-# --------------------------------------------------------------------------- the actions
+def _is_int(value: Any) -> bool:
+    """An int that is not a bool."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
-Guard = list[tuple[str, bool]]  # the conjuncts of an action's guard: name, and whether it holds
+def _value_errors(step: Mapping[str, Any]) -> list[str]:
+    """The types of a record's parameters: replicas, blocks and kinds are strings, heights
+    and views integers, voters a list of strings."""
+    params = step["params"]
+    errors = [f"{k} must be a string" for k in ("r", "b", "src", "kind")
+              if k in params and not isinstance(params[k], str)]
+    errors += [f"{k} must be an integer" for k in ("w", "h", "v")
+               if k in params and not _is_int(params[k])]
+    if "voters" in params and not all(isinstance(s, str) for s in params["voters"]):
+        errors.append("voters must be replica names")
+    return errors
 
 
-def _pre_prepare(spec: _Spec, before: _State, after: _State, r: str, h: int, v: int, b: Any,
-                 params: Mapping[str, Any]) -> Guard:
-    """Spec PrePrepare(r, b)."""
-    after.proposals.add((h, v, b, r))
-    after.prepares.add((h, v, b, r))
-    return [("view = 0", v == 0), ("r = Primary(h, 0)", r == spec.primary(h, 0)),
-            ("~SentIn(proposals)", not before.sent_in(before.proposals, r, h, 0)),
-            ("b \\in ValidBlocks", b in spec.valid)]
+def _shape(trace: Any) -> Rejection | None:
+    """The first malformed part of a trace, if any."""
+    # imported here: the ledger imports this package, and need not load refimpl.tlc
+    from refimpl.tlc.abstract_state import step_errors as shape_errors
+
+    if not isinstance(trace, Mapping) or not isinstance(trace.get("steps"), list):
+        return Rejection(0, None, "shape", "a trace has constants and steps")
+    progress = trace.get("progress", 0)
+    if not _is_int(progress) or progress < 0:
+        return Rejection(0, None, "shape", f"progress must be an integer >= 0, got {progress!r}")
+    constants = trace.get("constants")
+    if not isinstance(constants, Mapping) or any(k not in constants for k in _CONSTANT_KEYS):
+        return Rejection(0, None, "shape", f"constants need the keys {list(_CONSTANT_KEYS)}")
+    if not trace["steps"]:
+        return Rejection(0, None, "shape", "a trace has at least the Init record")
+    for k, step in enumerate(trace["steps"]):
+        errors = shape_errors(step) if isinstance(step, Mapping) else ["a record is an object"]
+        errors = errors or _value_errors(step)
+        if not errors and (k == 0) != (step["action"] == INIT):
+            errors = ["Init is the first record and only the first"]
+        if errors:
+            action = step.get("action") if isinstance(step, Mapping) else None
+            return Rejection(k, action, "shape", f"record {k}: {'; '.join(errors)}")
+    return None
 
 
-def _new_view(spec: _Spec, before: _State, after: _State, r: str, h: int, v: int, b: Any,
-              params: Mapping[str, Any]) -> Guard:
-    """Spec NewView(r, b)."""
-    after.proposals.add((h, v, b, r))
-    after.prepares.add((h, v, b, r))
-    return [("v > 0", v > 0), ("r = Primary(h, v)", r == spec.primary(h, v)),
-            ("~SentIn(proposals)", not before.sent_in(before.proposals, r, h, v)),
-            ("SafeBlock(h, v, b)", before.safe_block(h, v, b))]
+# --------------------------------------------------------------------------- one record
 
 
-def _prepare(spec: _Spec, before: _State, after: _State, r: str, h: int, v: int, b: Any,
-             params: Mapping[str, Any]) -> Guard:
-    """Spec Prepare(r, b)."""
-    after.prepares.add((h, v, b, r))
-    return [("~SentIn(prepares)", not before.sent_in(before.prepares, r, h, v)),
-            ("Proposed(h, v, b)", before.proposed(h, v, b)),
-            ("SafeBlock(h, v, b)", before.safe_block(h, v, b))]
+def _call(action: str, params: Mapping[str, Any]) -> str:
+    """A record as Action(k=v, ...)."""
+    return f"{action}({', '.join(f'{k}={params[k]}' for k in sorted(params))})"
 
 
-def _commit(spec: _Spec, before: _State, after: _State, r: str, h: int, v: int, b: Any,
-            params: Mapping[str, Any]) -> Guard:
-    """Spec Commit(r, b)."""
-    after.commits.add((h, v, b, r))
-    return [("Msg(h, v, b, r) \\in prepares", (h, v, b, r) in before.prepares),
-            ("~SentIn(commits)", not before.sent_in(before.commits, r, h, v)),
-            ("Prepared(h, v, b)", before.prepared(h, v, b))]
+def _voters_errors(spec: _Spec, before: _State, sent: set[Sent5], action: str,
+                   params: Mapping[str, Any]) -> list[str]:
+    """The voters a Commit or Decide counted are replicas whose votes were really sent, and a
+    quorum (the spec's implicit Byzantine votes do not count here)."""
+    if action not in _COUNTED:
+        return []
+    kind, byzantine_kinds = _COUNTED[action]
+    r, b = params["r"], params["b"]
+    h = len(before.chain[r]) + 1
+    v = before.view[r] if action == "Commit" else params["w"]
+    votes = before.prepares if action == "Commit" else before.commits
+    voters = set(params["voters"])
+    unknown = sorted(voters - set(spec.replicas))
+    if unknown:
+        return [f"the voters {unknown} are not replicas"]
+    errors = []
+    if spec.power(voters) < spec.quorum:
+        errors.append(f"{sorted(voters)} have {spec.power(voters)} nodes, fewer than the "
+                      f"quorum {spec.quorum}")
+    for s in sorted(voters):
+        if s in spec.honest:
+            if (h, v, b, s) not in votes:
+                errors.append(f"{s}'s {kind} for (h={h}, v={v}, {b}) is not in the state")
+        elif not any((k, h, v, b, s) in sent for k in byzantine_kinds):
+            errors.append(f"{s} ({'Byzantine' if s in spec.faulty else 'crashed'}) was never "
+                          f"traced sending a {kind} for (h={h}, v={v}, {b})")
+    return errors
 
 
-def _decide(spec: _Spec, before: _State, after: _State, r: str, h: int, v: int, b: Any,
-            params: Mapping[str, Any]) -> Guard:
-    """Spec Decide(r, w, b), with ForgetHeight(h) once every honest replica decided h."""
-    w = params.get("w")
-    guard = [("b \\in ValidBlocks", b in spec.valid),
-             ("w \\in Views", isinstance(w, int) and 0 <= w <= spec.max_view),
-             ("CommitQuorum(h, w, b)", before.commit_quorum(h, w, b))]
-    after.chain[r] = before.chain[r] + (b,)
-    after.view[r] = 0
-    if all(len(after.chain[s]) >= h for s in spec.honest):
-        after.prepares = {m for m in after.prepares if m[0] != h}
-        after.commits = {m for m in after.commits if m[0] != h}
-        after.changes = {m for m in after.changes if m[0] != h}
-    return guard
-
-
-def _view_change(spec: _Spec, before: _State, after: _State, r: str, h: int, v: int, b: Any,
-                 params: Mapping[str, Any]) -> Guard:
-    """Spec ViewChange(r)."""
-    after.view[r] = v + 1
-    after.changes.add((h, v + 1, r, before.certificate(r, h)))
-    return [("view[r] < MaxView", v < spec.max_view)]
-
-
-#: Each action of spec Next: its guard (after Active) and its effect on the successor state.
-_ACTIONS: dict[str, Callable[..., Guard]] = {
-    "PrePrepare": _pre_prepare, "NewView": _new_view, "Prepare": _prepare, "Commit": _commit,
-    "Decide": _decide, "ViewChange": _view_change,
-}
-
-
-def _successor(spec: _Spec, before: _State, action: str,
-               params: Mapping[str, Any]) -> tuple[list[str], _State | None]:
-    """The guard's failures, or the successor state of the action (spec Next)."""
-    r = params.get("r")
-    if r not in spec.honest:
-        return [f"{action}: {r!r} is not an honest replica"], None
+def _unsent_errors(spec: _Spec, before: _State, sent: set[Sent5], action: str,
+                   params: Mapping[str, Any]) -> list[str]:
+    """A Prepare of a Byzantine primary's block follows a traced proposal of that block."""
+    if action != "Prepare":
+        return []
+    r, b = params["r"], params["b"]
     h, v = len(before.chain[r]) + 1, before.view[r]
-    b = params.get("b")
-    after = _State(spec, {"chain": {}, "view": {}, "proposals": [], "prepares": [], "commits": [],
-                          "viewChanges": []})
-    after.chain, after.view = dict(before.chain), dict(before.view)
-    after.proposals, after.prepares = set(before.proposals), set(before.prepares)
-    after.commits, after.changes = set(before.commits), set(before.changes)
-    guard: Guard = [("Active", h <= spec.max_height)]
-    take = _ACTIONS.get(action)
-    if take is None:
-        return [f"unknown action {action!r}"], None
-    guard += take(spec, before, after, r, h, v, b, params)
-    failed = [name for name, holds in guard if not holds]
-    if action != "ViewChange" and b not in spec.blocks:
-        failed.append("b \\in Blocks")
-    if failed:
-        return [f"{action}({', '.join(f'{k}={params[k]}' for k in sorted(params))}) at h={h}, "
-                f"v={v}: guard fails: {', '.join(failed)}"], None
-    return [], after
+    primary = spec.primary(h, v)
+    if primary in spec.faulty and ("proposal", h, v, b, primary) not in sent:
+        missing = f"the Byzantine primary {primary} was never traced proposing {b}"
+        return [f"{missing} at (h={h}, v={v})"]
+    return []
 
 
+def _record(spec: _Spec, before: _State, sent: set[Sent5],
+            step: Mapping[str, Any]) -> tuple[str, str] | _State:
+    """The reason and detail if the record fails a check, else the state it reaches."""
+    action, params = step["action"], step["params"]
+    recorded = _State(spec, step["state"])
+    call = _call(action, params)
+    if action == BYZANTINE:
+        if params["src"] not in spec.faulty:
+            return "forged", f"{call}: {params['src']} is not Byzantine"
+        if recorded.key() != before.key():
+            return "state", f"{call}: a Byzantine send changes no variable of the state"
+        sent.add((params["kind"], params["h"], params["v"], params["b"], params["src"]))
+    else:
+        errors, after = _successor(spec, before, action, params)
+        if after is None:
+            return "guard", errors[0]
+        if after.key() != recorded.key():
+            return "state", f"{call}: the recorded state is not the spec's successor state"
+        for reason, found in (("voters", _voters_errors(spec, before, sent, action, params)),
+                              ("unsent", _unsent_errors(spec, before, sent, action, params))):
+            if found:
+                return reason, f"{call}: {'; '.join(found)}"
+    plain = step["state"]
+    found = agreement_errors(plain)
+    if found:
+        return "Agreement", f"{call}: {found[0]}"
+    found = _validity(spec, recorded) + decision_errors(spec, before, recorded)
+    if found:
+        return "Validity", f"{call}: {found[0]}"
+    return recorded
 
-# --------------------------------------------------------------------------- invariants, the check
+
+# --------------------------------------------------------------------------- the check
 
 
-def agreement_errors(plain: Mapping[str, Any]) -> list[str]:
-    """Spec Agreement: no two honest replicas decide different blocks at one height."""
-    errors = []
-    chains = plain["chain"]
-    for r in sorted(chains):
-        for s in sorted(chains):
-            for i, (a, b) in enumerate(zip(chains[r], chains[s])):
-                if r < s and a != b:
-                    errors.append(f"Agreement: {r} decided {a} and {s} decided {b} at "
-                                  f"height {i + 1}")
-    return errors
+def first_rejection(trace: Mapping[str, Any], *,
+                    scenario_check: Callable[[Mapping[str, Any]], list[str]] | None = None
+                    ) -> Rejection | None:
+    """The first check the trace fails (see the module), or None if it is accepted.
 
-
-def validity_errors(constants: Mapping[str, Any], plain: Mapping[str, Any]) -> list[str]:
-    """Spec Validity: only valid blocks the scheduled proposer of some view proposed."""
-    spec = _Spec(constants)
-    state = _State(spec, plain)
-    errors = []
-    for r, chain in sorted(state.chain.items()):
-        for i, b in enumerate(chain):
-            if b not in spec.valid:
-                errors.append(f"Validity: {r} decided the invalid block {b} at height {i + 1}")
-            elif not any(state.proposed(i + 1, v, b) for v in range(spec.max_view + 1)):
-                errors.append(f"Validity: {r} decided {b} at height {i + 1}, proposed in no view")
-    return errors
-
-
-def step_errors(constants: Mapping[str, Any], before: Mapping[str, Any],
-                step: Mapping[str, Any]) -> list[str]:
-    """Whether ``step`` is a step of spec Next from the state ``before`` (its guard and result)."""
-    spec = _Spec(constants)
-    errors, after = _successor(spec, _State(spec, before), step["action"], step["params"])
-    if after is not None and after.key() != _State(spec, step["state"]).key():
-        errors.append(f"{step['action']}({step['params']}): the emitted state is not the "
-                      "spec's successor state")
-    return errors
+    ``scenario_check`` (e.g. :func:`refimpl.consensus.scenarios.scenario_constants_errors`)
+    compares the declared constants with the trace's scenario: reason ``"constants"``.
+    """
+    shape = _shape(trace)
+    if shape is not None:
+        return shape
+    if scenario_check is not None:
+        errors = scenario_check(trace)
+        if errors:
+            return Rejection(0, INIT, "constants", "the declared constants are not the "
+                             "scenario's: " + "; ".join(errors))
+    spec = _Spec(trace["constants"])
+    steps = trace["steps"]
+    if _init_errors(spec, steps[0]["state"]):
+        return Rejection(0, INIT, "Init", "the first state is not the spec's Init")
+    if not spec.faults_within_bound():
+        return Rejection(0, INIT, "fault bound",
+                         f"the faulty and crashed replicas have "
+                         f"{spec.power(spec.faulty | spec.silent)} nodes, more than F = {spec.f}")
+    state = _State(spec, steps[0]["state"])
+    sent: set[Sent5] = set()
+    for index in range(1, len(steps)):
+        found = _record(spec, state, sent, steps[index])
+        if isinstance(found, tuple):
+            reason, detail = found
+            return Rejection(index, steps[index]["action"], reason, detail)
+        state = found
+    promised = trace.get("progress", 0)
+    behind = sorted(r for r in spec.honest if len(state.chain[r]) < promised)
+    if behind:
+        last = len(steps) - 1
+        counts = ", ".join(f"{r} has {len(state.chain[r])}" for r in behind)
+        return Rejection(last, steps[last]["action"], "progress",
+                         f"progress: the trace promises {promised} decided heights, but at its "
+                         f"last record {counts}")
+    return None
 
 
 def check_trace(trace: Mapping[str, Any]) -> list[str]:
-    """Every step of the trace is a step of the spec, and Agreement and Validity hold throughout."""
-    constants, steps = trace["constants"], trace["steps"]
-    if not steps or steps[0]["action"] != INIT:
-        return ["a trace starts with an Init step"]
-    errors = _init_errors(_Spec(constants), steps[0]["state"])
-    for index in range(1, len(steps)):
-        found = step_errors(constants, steps[index - 1]["state"], steps[index])
-        found += agreement_errors(steps[index]["state"])
-        found += validity_errors(constants, steps[index]["state"])
-        errors += [f"step {index}: {e}" for e in found]
-        if errors:
-            break
-    return errors
+    """[] if the trace passes every check, else its first rejection as ``["step k: ..."]``."""
+    rejection = first_rejection(trace)
+    return [] if rejection is None else [rejection.line()]

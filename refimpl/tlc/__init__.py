@@ -24,9 +24,10 @@ step, in these JSON shapes (replica ids and block values are strings):
   sender's latest commit at h as its prepared certificate.
 
 The actions A and their parameters P: ``PrePrepare`` (r, b), ``NewView`` (r, b),
-``Prepare`` (r, b), ``Commit`` (r, b), ``Decide`` (r, w, b), where w is the view of the
-commit quorum, and ``ViewChange`` (r). Byzantine and crashed replicas are not in S, and their
-sends are not steps. A proposal also counts as its sender's prepare: it appears in
+``Prepare`` (r, b), ``Commit`` (r, b, voters), ``Decide`` (r, w, b, voters), where w is the
+view of the commit quorum and voters the replicas whose votes were counted, and
+``ViewChange`` (r). Byzantine and crashed replicas are not in S; a Byzantine replica's own
+sends are ``Byzantine`` records that leave S unchanged. A proposal also counts as its sender's prepare: it appears in
 ``proposals`` and in ``prepares``. When the last honest replica decides height h, the prepares,
 commits and view changes of h leave S. :mod:`refimpl.tlc.abstract_state` holds the same
 description as data and checks the shape of emitted records.

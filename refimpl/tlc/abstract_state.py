@@ -18,7 +18,10 @@ What the abstract state leaves out:
 
 * Byzantine and crashed replicas have no variables and their messages are not in the
   sets: the spec counts a Byzantine replica as having sent every message it may send. A
-  simulated Byzantine replica's sends are therefore not steps: emit nothing for them.
+  simulated Byzantine replica's sends are not steps of the spec; each one it sends in its
+  own name is a ``"Byzantine"`` record (params ``src``, ``kind``, ``h``, ``v``, ``b``) with
+  the state unchanged, so trace validation can check the votes replicas counted
+  (``Commit`` and ``Decide`` records also name their ``voters``).
 * Once every honest replica has decided height h, the prepares, commits and view changes
   of height h are dropped (``ForgetHeight`` in the spec); proposals are kept.
 * A proposal (pre-prepare or new view) also counts as its sender's prepare: the step that
@@ -39,10 +42,22 @@ from typing import Any
 import attrs
 
 __all__ = ["Variable", "Action", "PBFT_VARIABLES", "PBFT_ACTIONS", "INIT_ACTION",
-           "state_errors", "step_errors"]
+           "BYZANTINE_ACTION", "BYZANTINE_KINDS", "COUNTED_VOTERS", "state_errors",
+           "step_errors"]
 
 #: The action name of the first record of a trace.
 INIT_ACTION = "Init"
+
+#: The record of a message a Byzantine replica sent in its own name (no spec variable changes).
+BYZANTINE_ACTION = "Byzantine"
+
+#: The parameters of a Byzantine record, and the kinds of message it may name.
+BYZANTINE_PARAMS = ("src", "kind", "h", "v", "b")
+BYZANTINE_KINDS = ("proposal", "prepare", "commit", "viewChange")
+
+#: The records that also name the voters the replica counted (not parameters of the action:
+#: trace validation checks that they make a quorum of votes really sent).
+COUNTED_VOTERS = {"Commit": "voters", "Decide": "voters"}
 
 
 @attrs.frozen
@@ -172,18 +187,36 @@ def state_errors(state: Mapping[str, Any]) -> list[str]:
     return errors + _view_change_errors(state["viewChanges"])
 
 
+def _byzantine_errors(params: Any) -> list[str]:
+    """Shape errors of a Byzantine record's parameters."""
+    if not isinstance(params, dict) or set(params) != set(BYZANTINE_PARAMS):
+        return [f"{BYZANTINE_ACTION} takes parameters {list(BYZANTINE_PARAMS)}"]
+    if params["kind"] not in BYZANTINE_KINDS:
+        return [f"{BYZANTINE_ACTION}: kind must be one of {list(BYZANTINE_KINDS)}"]
+    return []
+
+
+def _params_errors(name: str, params: Any) -> list[str]:
+    """Shape errors of a record's parameters (the action's, and the counted voters)."""
+    actions = {action.name: action for action in PBFT_ACTIONS}
+    if name == INIT_ACTION:
+        return [] if params == {} else ["Init has no parameters"]
+    if name == BYZANTINE_ACTION:
+        return _byzantine_errors(params)
+    if name not in actions:
+        return [f"unknown action {name!r}; the actions are "
+                f"{sorted([*actions, BYZANTINE_ACTION])}"]
+    extra = [COUNTED_VOTERS[name]] if name in COUNTED_VOTERS else []
+    expected = [*actions[name].parameters, *extra]
+    if not isinstance(params, dict) or set(params) != set(expected):
+        return [f"{name} takes parameters {expected}"]
+    if name in COUNTED_VOTERS and not isinstance(params[COUNTED_VOTERS[name]], list):
+        return [f"{name}: voters must be a list of replicas"]
+    return []
+
+
 def step_errors(step: Mapping[str, Any]) -> list[str]:
     """What is wrong with the shape of an emitted step record ([] if nothing)."""
     if set(step) != {"action", "params", "state"}:
         return ["a step has exactly the keys action, params and state"]
-    actions = {action.name: action for action in PBFT_ACTIONS}
-    name, params = step["action"], step["params"]
-    if name == INIT_ACTION:
-        errors = [] if params == {} else ["Init has no parameters"]
-    elif name not in actions:
-        errors = [f"unknown action {name!r}; the actions are {sorted(actions)}"]
-    elif not isinstance(params, dict) or set(params) != set(actions[name].parameters):
-        errors = [f"{name} takes parameters {list(actions[name].parameters)}"]
-    else:
-        errors = []
-    return errors + state_errors(step["state"])
+    return _params_errors(step["action"], step["params"]) + state_errors(step["state"])

@@ -21,7 +21,10 @@ import attrs
 
 from refimpl.tlc.errors import TLCError
 
-__all__ = ["Model", "MODELS", "model_names", "get_model"]
+__all__ = ["Model", "MODELS", "ALL_CORES", "model_names", "get_model"]
+
+#: A model's ``workers`` value that means one TLC worker per core of the machine it runs on.
+ALL_CORES = 0
 
 Mode = Literal["exhaustive", "simulate"]
 Expected = Literal["holds", "violates"]
@@ -39,7 +42,8 @@ class Model:
     description: str
     #: the invariant or property TLC must report violated (expected == "violates")
     violates: str | None = None
-    #: TLC worker threads (1 where the output must be reproducible: counterexamples, prints)
+    #: TLC worker threads (1 where the output must be reproducible: counterexamples, prints;
+    #: ALL_CORES for the large models)
     workers: int = 2
     #: simulation only: number of behaviours, their maximal length and the random seed
     traces: int | None = None
@@ -122,6 +126,30 @@ MODELS: tuple[Model, ...] = (
                     "from another replica.",
     ),
     Model(
+        name="pbft-byzantine-refinement",
+        module="MCPBFTByzantine",
+        cfg="pbft-byzantine-refinement.cfg",
+        mode="exhaustive",
+        expected="holds",
+        description="PBFT with the Byzantine replica's messages in the state (PBFTByzantine.tla: "
+                    "it may send any message with its own id, but forge none) refines PBFT.tla "
+                    "under the mapping Abstract (honest messages only): RefinesPBFT, TypeOK, "
+                    "Agreement. N = 4, F = 1, Smart Grid Byzantine, one height, views 0..1, "
+                    "blocks b1, b2, bad; Byzantine messages sent just in time.",
+    ),
+    Model(
+        name="pbft-byzantine-refinement-full",
+        module="MCPBFTByzantine",
+        cfg="pbft-byzantine-refinement-full.cfg",
+        mode="exhaustive",
+        expected="holds",
+        workers=ALL_CORES,
+        description="As pbft-byzantine-refinement with Byzantine proposals of any block "
+                    "(invalid ones included) and view changes at any time, votes as soon as "
+                    "a guard can read them; one TLC worker per core. Not run by CI: see "
+                    "docs/consensus.md for its figures.",
+    ),
+    Model(
         name="pbft-liveness",
         module="MCPBFT",
         cfg="pbft-liveness.cfg",
@@ -181,6 +209,32 @@ MODELS: tuple[Model, ...] = (
         description="The Tianjin topology with one replica per node (15 nodes, F = 4, quorum "
                     "10), 4 TELD nodes Byzantine including the master node 1, heights 1..4, "
                     "views 0..1: random behaviours (TLC simulation) keep Agreement and Validity.",
+    ),
+    Model(
+        name="pbft-two-heights-three-views",
+        module="MCPBFT",
+        cfg="pbft-two-heights-three-views.cfg",
+        mode="simulate",
+        expected="holds",
+        workers=ALL_CORES,
+        traces=20000,
+        depth=100,
+        seed=2026,
+        description="As pbft-views with two heights (heights 1..2, views 0..2), every safety "
+                    "invariant and DecisionFollowsProposal, by simulation (an exhaustive run "
+                    "does not fit in an hour here); one TLC worker per core. Not run by CI: "
+                    "see docs/consensus.md, Larger models, for its figures.",
+    ),
+    Model(
+        name="pbft-three-heights-two-views",
+        module="MCPBFT",
+        cfg="pbft-three-heights-two-views.cfg",
+        mode="exhaustive",
+        expected="holds",
+        workers=ALL_CORES,
+        description="As pbft-small with three heights (heights 1..3, views 0..1), every safety "
+                    "invariant and DecisionFollowsProposal; one TLC worker per core. Not run "
+                    "by CI: see docs/consensus.md, Larger models, for its figures.",
     ),
 )
 

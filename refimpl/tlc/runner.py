@@ -9,6 +9,7 @@ TLC's errors. :func:`tlc_command` is the exact command line, for the record.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tempfile
 import threading
@@ -21,7 +22,7 @@ import attrs
 
 from refimpl.tlc.errors import TLCError
 from refimpl.tlc.locate import copy_spec, find_jar, find_java
-from refimpl.tlc.models import Model
+from refimpl.tlc.models import ALL_CORES, Model
 from refimpl.tlc.output import (
     EC,
     Message,
@@ -34,7 +35,8 @@ from refimpl.tlc.output import (
     parse_figures,
 )
 
-__all__ = ["Outcome", "CheckResult", "RunOptions", "tlc_command", "run_model", "PHASES"]
+__all__ = ["Outcome", "CheckResult", "RunOptions", "tlc_command", "run_model", "worker_count",
+           "PHASES"]
 
 Outcome = Literal["holds", "violated", "error"]
 
@@ -117,6 +119,11 @@ class CheckResult:
         }
 
 
+def worker_count(workers: int) -> int:
+    """TLC's worker threads: ``workers``, or every core of this machine for ALL_CORES (0)."""
+    return workers if workers != ALL_CORES else max(os.cpu_count() or 1, 1)
+
+
 def _mode_arguments(model: Model, options: RunOptions) -> list[str]:
     """TLC's switches for the model's mode (simulation bounds, or none)."""
     if model.mode != "simulate":
@@ -134,10 +141,11 @@ def tlc_command(model: Model, workdir: Path, options: RunOptions | None = None,
     options = options or RunOptions()
     java = java or find_java()
     jar = jar or find_jar()
+    workers = model.workers if options.workers is None else options.workers
     command = [str(java), *JVM_OPTIONS, f"-Djava.io.tmpdir={workdir / 'tmp'}",
                "-cp", str(jar), "tlc2.TLC", "-tool",
                "-metadir", str(workdir / "meta"),
-               "-workers", str(options.workers or model.workers),
+               "-workers", str(worker_count(workers)),
                "-config", model.cfg]
     command += [] if model.check_deadlock else ["-deadlock"]
     return command + _mode_arguments(model, options) + [model.module]
@@ -264,7 +272,7 @@ def _result(model: Model, options: RunOptions, messages: Sequence[Message], code
     if outcome == "error" and not errors:
         errors = _failure_report(messages, code)
     violated = violation.name if violation else None
-    if violation is not None and violated is None and violation.kind == "property":
+    if violation is not None and violated is None and violation.kind in ("property", "action-property"):
         violated = _single_property(cfg_text)
     figures = parse_figures(messages)
     simulate = model.mode == "simulate"
