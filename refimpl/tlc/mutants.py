@@ -104,7 +104,7 @@ MUTANTS: tuple[Mutant, ...] = (
     _m("decide-on-prepare-quorum", "a replica decides once a block is prepared, without "
        "commits", "    /\\ b \\in ValidBlocks\n    /\\ CommitQuorum(h, w, b)\n",
        "    /\\ b \\in ValidBlocks\n    /\\ Prepared(h, w, b)\n",
-       "pbft-views", "Agreement"),
+       "pbft-views", "DecisionFollowsProposal", "Agreement"),
     _m("skip-block-validation", "replicas accept and decide blocks with invalid transactions",
        "SafeBlock(h, v, b) ==\n    /\\ b \\in ValidBlocks\n",
        "SafeBlock(h, v, b) ==\n    /\\ b \\in Blocks\n", "pbft-small", "Validity",
@@ -120,7 +120,7 @@ MUTANTS: tuple[Mutant, ...] = (
        "from a commit quorum of another view counted one short",
        "    /\\ CommitQuorum(h, w, b)\n    /\\ chain' = decided\n",
        "    /\\ Power(Voters(commits, h, w, b)) >= Quorum - 1\n    /\\ chain' = decided\n",
-       "pbft-views", "Agreement"),
+       "pbft-views", "DecisionFollowsProposal", "Agreement"),
 )
 
 
