@@ -307,6 +307,10 @@ def _register_optional_commands() -> None:
     from refimpl.cli.figures_command import figures
 
     main.add_command(figures)
+    from refimpl.cli.conformance import COMMANDS as CONFORMANCE_COMMANDS
+
+    for command in CONFORMANCE_COMMANDS:
+        main.add_command(command)
     try:
         from refimpl.cli.spec import spec
     except ImportError:  # pragma: no cover - the spec group is part of the package
