@@ -17,10 +17,15 @@ implementation:
 * ``cli/<command>.md``: the ``--help`` text of every ``chargechain`` command;
 * ``figures/fig6.png`` ... ``fig8.svg`` and ``figures/fig6.md`` ...: Figures 6-8 of 004 and their
   numbers (:mod:`refimpl.scenario.figures`);
+* ``diagrams/tianjin-topology.svg``, ``pbft.svg``, ``charge-flow.svg``: the diagrams of the
+  pages, drawn from the scenario's data (:mod:`refimpl.scenario.diagrams`);
 * ``api-modules.md``: one ``automodule`` per module of ``refimpl`` and ``chargechain_proofs``.
 
 Every generator is deterministic (same code, same bytes) and a file is rewritten only when its
 content changes.
+
+Formulas are rendered to MathML at build time by the local extension ``docs/_ext/mathml.py``
+(latex2mathml): the site loads no MathJax and nothing else from the network.
 """
 
 from __future__ import annotations
@@ -40,6 +45,9 @@ GENERATED = DOCS / "_generated"
 # repository first on the path makes a plain checkout work as well.
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+# The site's own Sphinx extensions (docs/_ext/): mathml renders every formula at build time.
+if str(DOCS / "_ext") not in sys.path:
+    sys.path.insert(0, str(DOCS / "_ext"))
 
 # -- Project -------------------------------------------------------------------------------
 
@@ -61,6 +69,7 @@ extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
     "sphinx.ext.viewcode",
+    "mathml",
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
@@ -79,6 +88,8 @@ myst_enable_extensions = [
 ]
 myst_heading_anchors = 3
 myst_dmath_double_inline = True
+# Formulas are MathML (docs/_ext/mathml.py): no MathJax to configure, no mathjax_ignore classes.
+myst_update_mathjax = False
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
@@ -156,6 +167,8 @@ def setup(app):
 # -- HTML ----------------------------------------------------------------------------------
 
 html_theme = "furo"
+#: Formulas are MathML made at build time (docs/_ext/mathml.py): no MathJax, nothing from a CDN.
+html_math_renderer = "mathml"
 html_title = f"ChargeChain {release}"
 html_static_path: list[str] = []
 html_last_updated_fmt = None
@@ -618,6 +631,14 @@ def _gen_cli() -> None:
     _write("cli/extra.md", listing)
 
 
+def _gen_diagrams() -> None:
+    """The diagrams of the pages as SVG (:mod:`refimpl.scenario.diagrams`; same code, same bytes)."""
+    from refimpl.scenario.diagrams import diagram_files
+
+    for name, data in diagram_files().items():
+        _write_bytes(f"diagrams/{name}", data)
+
+
 def _gen_figures() -> None:
     """Figures 6, 7 and 8 of 004 as PNG and SVG (same seed, same bytes) and their numbers."""
     from refimpl.scenario.figures import DEFAULT_SEED, all_figures, figure_files, summary
@@ -694,6 +715,31 @@ def _gen_api() -> None:
     _write("api-modules.md", text)
 
 
+def _gen_conformance() -> None:
+    """The conformance profiles: name, what it covers, operations, files and test counts."""
+    import json as _json
+
+    # vectors/ is checked to be what the generator writes (tests/test_conformance.py), so the
+    # page reads its index rather than generating every vector again.
+    index = _json.loads((ROOT / "vectors" / "index.json").read_text(encoding="utf-8"))
+    rows = [[f"`{p['name']}`", _cell(p["summary"]),
+             ", ".join(f"`{o}`" for o in p["operations"]),
+             ", ".join(f"`{f['path']}`" for f in p["files"]), str(p["tests"])]
+            for p in index["profiles"]]
+    text = _banner("refimpl.conformance (chargechain vectors generate)")
+    text += f"{len(rows)} profiles, {index['tests']} tests in all.\n\n"
+    text += _table(["Profile", "Covers", "Operations", "Files (under vectors/)", "Tests"], rows)
+    _write("conformance-profiles.md", text)
+
+
+def _gen_requirements() -> None:
+    """The requirements trace: counts, gaps and one table per paper (refimpl.requirements)."""
+    from refimpl.requirements import render
+
+    banner = _banner("requirements/trace.toml (refimpl.requirements.render)")
+    _write("requirements.md", banner + render())
+
+
 def generate() -> None:
     """Regenerate every include (called at configuration time, before reading sources)."""
     _gen_error_codes()
@@ -708,7 +754,10 @@ def generate() -> None:
     _gen_tests()
     _gen_cli()
     _gen_figures()
+    _gen_diagrams()
     _gen_api()
+    _gen_conformance()
+    _gen_requirements()
 
 
 generate()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import random
+import statistics
 import time
 from collections.abc import Callable
 from itertools import combinations
@@ -20,7 +22,7 @@ from refimpl.ledger.transaction import Transaction
 from refimpl.ledger.state import State
 from refimpl.scenario.demo import DemoOptions, DemoRun, run_demo
 
-__all__ = ["run_benchmarks"]
+__all__ = ["run_benchmarks", "SM2_TIMING_BITS", "sm2_timing"]
 
 
 def conflict_share(run: DemoRun, kinds: frozenset[str] | None = None,
@@ -155,3 +157,52 @@ def run_benchmarks(quick: bool = False, log: Callable[[str], None] = lambda _: N
     rows.append({"figure": "transactions in the demo chain",
                  "value": str(sum(len(b.transactions) for b in run.blocks)), "unit": "transactions"})
     return rows
+
+
+#: Nonce bit lengths of ``chargechain bench --sm2-timing`` (1 means k = 1).
+SM2_TIMING_BITS = (1, 64, 128, 192, 256)
+
+
+def sm2_timing(samples: int = 200, seed: int = 2023,
+               log: Callable[[str], None] = lambda _: None) -> list[dict[str, float | int]]:
+    """Mean and median time of ``sm2_sign`` and of ``[k]G`` alone, per bit length of the nonce k.
+
+    For each length in :data:`SM2_TIMING_BITS`, ``samples`` nonces with exactly that many bits
+    (seeded; k = 1 for length 1) sign one message under one key. The lengths take turns, one
+    signature each, so a change in the machine's load falls on all of them alike. Figures
+    only, never asserted: the point is that the time does not fall with the bit length.
+    """
+    from refimpl.crypto import SM2P256V1, sm2_keypair_from_seed, sm2_sign
+    from refimpl.crypto.curve import base_table, secret_base_mult
+
+    n = SM2P256V1.n
+    rng = random.Random(seed)
+    nonces: dict[int, list[int]] = {}
+    for bits in SM2_TIMING_BITS:
+        chosen: list[int] = []
+        while len(chosen) < samples:
+            k = 1 if bits == 1 else rng.getrandbits(bits - 1) | (1 << (bits - 1))
+            if k < n:
+                chosen.append(k)
+        nonces[bits] = chosen
+    private_key, _ = sm2_keypair_from_seed(b"ChargeChain/bench/sm2-timing")
+    message = b"ChargeChain bench --sm2-timing"
+    base_table(SM2P256V1)
+    sign_times: dict[int, list[float]] = {bits: [] for bits in SM2_TIMING_BITS}
+    mult_times: dict[int, list[float]] = {bits: [] for bits in SM2_TIMING_BITS}
+    log(f"signing with {samples} nonces of each bit length {SM2_TIMING_BITS} ...")
+    for index in range(samples):
+        for bits in SM2_TIMING_BITS:
+            k = nonces[bits][index]
+            started = time.perf_counter()
+            sm2_sign(private_key, message, k=k)
+            middle = time.perf_counter()
+            secret_base_mult(k, SM2P256V1)
+            mult_times[bits].append(time.perf_counter() - middle)
+            sign_times[bits].append(middle - started)
+    return [{"nonce_bits": bits, "samples": samples,
+             "sign_mean_ms": round(1e3 * statistics.fmean(sign_times[bits]), 3),
+             "sign_median_ms": round(1e3 * statistics.median(sign_times[bits]), 3),
+             "kG_mean_ms": round(1e3 * statistics.fmean(mult_times[bits]), 3),
+             "kG_median_ms": round(1e3 * statistics.median(mult_times[bits]), 3)}
+            for bits in SM2_TIMING_BITS]

@@ -125,9 +125,9 @@ class ChargeChainError(Exception):
         if self.field is not None:
             parts.append(f"field={self.field}")
         if self.expected is not None:
-            parts.append(f"expected={self.expected!r}")
+            parts.append(f"expected={_shown(self.expected)}")
         if self.received is not None:
-            parts.append(f"received={self.received!r}")
+            parts.append(f"received={_shown(self.received)}")
         return "; ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
@@ -136,10 +136,27 @@ class ChargeChainError(Exception):
         if self.field is not None:
             out["field"] = self.field
         if self.expected is not None:
-            out["expected"] = str(self.expected)
+            out["expected"] = _text(self.expected)
         if self.received is not None:
-            out["received"] = str(self.received)
+            out["received"] = _text(self.received)
         return out
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, or a placeholder when Python refuses (an int of more than 4300
+    digits): describing a rejection never fails."""
+    try:
+        return repr(value)
+    except (ValueError, RecursionError):
+        return f"<{type(value).__name__} too large to show>"
+
+
+def _text(value: Any) -> str:
+    """``str(value)``, or the placeholder of :func:`_shown`."""
+    try:
+        return str(value)
+    except (ValueError, RecursionError):
+        return f"<{type(value).__name__} too large to show>"
 
 
 def error_code_table() -> list[tuple[str, str]]:

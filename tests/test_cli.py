@@ -1,4 +1,5 @@
-"""The ``chargechain`` command line: help, prove, bench, store readers and typed errors (exit 2)."""
+"""The ``chargechain`` command line: help, prove, bench, store readers, typed errors (exit 3)
+and the documented exit statuses."""
 
 from __future__ import annotations
 
@@ -38,9 +39,9 @@ def run(args: list[str], *, module: bool = False) -> subprocess.CompletedProcess
 
 
 def assert_typed_failure(proc: subprocess.CompletedProcess, code: str) -> None:
-    """Exit status 2, the error code on standard error, and no Python traceback."""
-    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
-    assert code in proc.stderr
+    """Exit status 3, the error code on one line of standard error, and no Python traceback."""
+    assert proc.returncode == 3, (proc.returncode, proc.stdout, proc.stderr)
+    assert code in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
 
 
@@ -277,7 +278,7 @@ def test_bills_on_a_non_store_is_a_typed_error(tmp_path):
 
 
 def test_validate_on_a_corrupted_block_is_a_typed_error(chain_file, tmp_path):
-    """A stored block that is not JSON: exit 2 with a code, not a traceback (nor exit 1)."""
+    """A stored block that is not JSON: exit 3 with a code, not a traceback (nor exit 1)."""
     copy = tmp_path / "corrupt.sqlite"
     shutil.copyfile(chain_file, copy)
     db = sqlite3.connect(copy)
@@ -285,7 +286,7 @@ def test_validate_on_a_corrupted_block_is_a_typed_error(chain_file, tmp_path):
     db.commit()
     db.close()
     proc = run(["validate", str(copy)])
-    assert proc.returncode == 2, (proc.returncode, proc.stderr[-500:])
+    assert proc.returncode == 3, (proc.returncode, proc.stderr[-500:])
     assert re.search(r"\bE_(STORE|DECODING)\b", proc.stderr)
     assert "Traceback" not in proc.stderr
 
@@ -323,7 +324,7 @@ def test_stations_recommends_from_a_stored_chain(tmp_path):
                for r in rows)  # nobody has 20 ratings in 125 blocks
     missing = subprocess.run([sys.executable, "-m", "refimpl", "stations", "0", "0", "--db",
                               str(tmp_path / "none.sqlite")], capture_output=True, text=True)
-    assert missing.returncode == 2 and "E_STORE" in missing.stderr
+    assert missing.returncode == 3 and "E_STORE" in missing.stderr
 
 
 # --------------------------------------------------------------------------- validate modes
@@ -464,3 +465,30 @@ def test_store_crash_trials_command():
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert summary["trials"] == 2 and summary["failures"] == []
+
+
+# --------------------------------------------------------------------------- exit statuses
+
+
+def test_exit_statuses_are_distinct_and_documented():
+    """0 success, 1 a check failed, 2 usage, 3 bad input / store / environment, 4 internal:
+    the table of docs/cli.md lists exactly these, and spec's constants are the same."""
+    from refimpl.cli import common, spec
+
+    statuses = (common.EXIT_OK, common.EXIT_CHECK_FAILED, common.EXIT_USAGE,
+                common.EXIT_BAD_INPUT, common.EXIT_INTERNAL)
+    assert statuses == (0, 1, 2, 3, 4)
+    assert set(common.EXIT_STATUSES) == {*statuses, common.EXIT_INTERRUPTED}
+    text = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text("utf-8")
+    assert re.findall(r"^\| `(\d+)` \| ", text, flags=re.MULTILINE) == ["0", "1", "2", "3", "4"]
+    assert "status 130" in text and "status 2 " not in text.replace("\n", " ")
+    assert (spec.EXIT_UNEXPECTED, spec.EXIT_ERROR) == (1, 3)
+
+
+def test_usage_errors_are_one_line_at_a_narrow_terminal():
+    env = {**os.environ, "COLUMNS": "20"}
+    for args in (["no-such-command"], ["bills"], ["demo", "--blocks", "5"]):
+        proc = subprocess.run([chargechain(), *args], capture_output=True, text=True, env=env,
+                              timeout=120, check=False)
+        assert proc.returncode == 2 and proc.stdout == "", proc
+        assert proc.stderr.startswith("usage error: ") and proc.stderr.count("\n") == 1

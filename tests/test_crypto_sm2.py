@@ -13,6 +13,8 @@ from our own output:
 * RFC 6979 A.1 (K-163 detailed example), A.2.5 (P-256) and A.2.10 (K-283) nonces with
   SHA-256, for the generic HMAC_DRBG procedure used to derive k (several independent
   test suites carry the same values).
+* ``refimpl/conformance/data/openssl_sm2.json``: signatures made by the OpenSSL 3.0 command
+  line with its default (empty) user id and with ``-sigopt distid:1234567812345678``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ import functools
 import hashlib
 import hmac
 import importlib
+import inspect
+import json
+import random
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import pytest
 from gmssl.sm2 import CryptSM2, default_ecc_table
@@ -51,6 +60,7 @@ from refimpl.crypto.sm2 import (
 from refimpl.errors import ChargeChainError
 
 sm2_module = importlib.import_module("refimpl.crypto.sm2")
+curve_module = importlib.import_module("refimpl.crypto.curve")
 
 N = SM2P256V1.n
 
@@ -93,9 +103,10 @@ REC_SIGNATURE = REC_R + REC_S
 @pytest.mark.parametrize("curve", [SM2P256V1, SM2_TEST_CURVE_FP256])
 def test_base_point_is_on_curve_with_order_n(curve: Curve) -> None:
     g = (curve.gx, curve.gy)
-    assert sm2_module._on_curve(curve.gx, curve.gy, curve)
-    assert sm2_module._scalar_mult(curve.n, g, curve)[2] == 0  # [n]G = O
-    minus_g = sm2_module._to_affine(sm2_module._scalar_mult(curve.n - 1, g, curve), curve)
+    assert curve_module.on_curve(curve.gx, curve.gy, curve)
+    assert curve_module.secret_scalar_mult(curve.n, g, curve) is None  # [n]G = O
+    assert curve_module.double_scalar_mult(curve.n, g, 0, g, curve)[2] == 0
+    minus_g = curve_module.secret_scalar_mult(curve.n - 1, g, curve)
     assert minus_g == (curve.gx, curve.p - curve.gy)  # [n-1]G = -G
     assert curve.field_size == 32 and curve.scalar_size == 32
 
@@ -132,7 +143,7 @@ def test_annex_a_example_e() -> None:
 
 
 def test_annex_a_example_signature() -> None:
-    signature = sm2_sign(EX_D, EX_MESSAGE, EX_ID, EX_K, curve=SM2_TEST_CURVE_FP256)
+    signature = sm2_sign(EX_D, EX_MESSAGE, EX_ID, k=EX_K, curve=SM2_TEST_CURVE_FP256)
     assert signature == EX_SIGNATURE
 
 
@@ -161,7 +172,7 @@ def test_recommended_curve_example_public_key() -> None:
 
 
 def test_recommended_curve_example_signature() -> None:
-    assert sm2_sign(REC_D, EX_MESSAGE, SM2_DEFAULT_USER_ID, REC_K) == REC_SIGNATURE
+    assert sm2_sign(REC_D, EX_MESSAGE, SM2_DEFAULT_USER_ID, k=REC_K) == REC_SIGNATURE
     assert sm2_verify(REC_PUBLIC, EX_MESSAGE, REC_SIGNATURE)
 
 
@@ -328,7 +339,7 @@ def test_rejection_rules_of_the_signing_equation() -> None:
     curve = SM2P256V1
     d = int.from_bytes(sm2_private_key_from_seed(b"rules"), "big")
     k = 0x1234567
-    x1 = sm2_module._to_affine(sm2_module._scalar_mult(k, (curve.gx, curve.gy), curve), curve)[0]
+    x1 = curve_module.secret_scalar_mult(k, (curve.gx, curve.gy), curve)[0]  # type: ignore[index]
     assert sm2_module._sign_with_nonce(d, (-x1) % N, k, curve) is None  # r = 0
     assert sm2_module._sign_with_nonce(d, (N - k - x1) % N, k, curve) is None  # r + k = n
     r_for_zero_s = k * pow(d, -1, N) % N
@@ -356,6 +367,26 @@ def test_caller_nonce_at_the_edges_is_accepted() -> None:
     private_key, public_key = sm2_keypair_from_seed(b"edges")
     for k in (1, N - 1):
         assert sm2_verify(public_key, b"tx", sm2_sign(private_key, b"tx", k=k))
+
+
+def test_caller_nonce_is_keyword_only_and_documented_as_for_vectors() -> None:
+    parameter = inspect.signature(sm2_sign).parameters["k"]
+    assert parameter.kind is inspect.Parameter.KEYWORD_ONLY and parameter.default is None
+    assert "test vectors only" in " ".join((sm2_sign.__doc__ or "").split())
+    private_key, _ = sm2_keypair_from_seed(b"keyword k")
+    with pytest.raises(TypeError):
+        sm2_sign(private_key, b"tx", SM2_DEFAULT_USER_ID, 12345)  # type: ignore[misc]
+
+
+def test_a_known_or_repeated_nonce_gives_the_private_key_away() -> None:
+    """The two formulas of sm2_sign's docstring, checked on real signatures."""
+    private_key, _ = sm2_keypair_from_seed(b"reused k")
+    d = int.from_bytes(private_key, "big")
+    k = 0x1D5A_5EED_0000_0000_0000_0000_0000_0000_0000_0000_0000_0000_0000_0000_0000_0001
+    r1, s1 = sm2_decode_signature(sm2_sign(private_key, b"tx-1", k=k))
+    r2, s2 = sm2_decode_signature(sm2_sign(private_key, b"tx-2", k=k))
+    assert (k - s1) * pow(s1 + r1, -1, N) % N == d  # one signature, known k
+    assert (s2 - s1) * pow(s1 + r1 - s2 - r2, -1, N) % N == d  # two signatures, same k
 
 
 # --- key derivation --------------------------------------------------------------------------
@@ -613,3 +644,304 @@ def test_hmac_sm3_is_the_drbg_mac() -> None:
     ours = next(sm2_deterministic_nonces(private_key, e))
     assert ours == next(rfc6979_nonces(d, e, N, hmac_sm3, 32))
     assert ours != next(rfc6979_nonces(d, e, N, _hmac_sha256, 32))
+
+
+# --- secret scalars: the same code for every scalar ------------------------------------------
+
+#: Secret scalars of bit length 1, 128, 255 and 256, and n - 1 (the last three fixed here).
+SECRET_SCALARS = (
+    1,
+    0x9D2C_5680_0A3B_7E41_C6F0_1B24_8E5D_3A97,
+    0x5A3C_96E1_0F4B_2D87_C1E9_7A06_3B5F_D824_91C7_E03A_6D2B_F158_4E9A_0C73_B6D1_285F,
+    0xB7E1_5162_8AED_2A6A_BF71_5880_9CF4_F3C7_62E7_160F_38B4_DA56_A784_D904_5190_CFEF,
+    N - 1,
+)
+
+
+def test_secret_scalars_have_the_bit_lengths_named() -> None:
+    assert [k.bit_length() for k in SECRET_SCALARS[:4]] == [1, 128, 255, 256]
+    assert all(1 <= k <= N - 1 for k in SECRET_SCALARS)
+
+
+def _line_trace(call: Any) -> tuple[list[tuple[str, int]], Any]:
+    """(every line executed in refimpl/crypto/curve.py while ``call()`` runs, its result)."""
+    events: list[tuple[str, int]] = []
+    curve_file = curve_module.__file__
+
+    def tracer(frame: FrameType, event: str, _arg: Any) -> Any:
+        if frame.f_code.co_filename != curve_file:
+            return None
+        if event == "line":
+            events.append((frame.f_code.co_name, frame.f_lineno))
+        return tracer
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        result = call()
+    finally:
+        sys.settrace(previous)
+    return events, result
+
+
+@pytest.mark.parametrize("method", ["comb", "ladder"])
+def test_every_secret_scalar_runs_the_same_code(method: str) -> None:
+    """The same lines, in the same order, for scalars of every bit length (no early return on O,
+    no branch on a bit). The ladder before the fix fails this: its additions and doublings
+    returned early while a register was still O, so short scalars ran less code."""
+    curve = SM2P256V1
+    g = (curve.gx, curve.gy)
+    curve_module.base_table(curve)  # built once, outside the trace
+    calls = {
+        "comb": lambda k: lambda: curve_module.comb_base_mult(k, curve),
+        "ladder": lambda k: lambda: curve_module.montgomery_ladder(k, g, curve),
+    }[method]
+    traces = [_line_trace(calls(k))[0] for k in SECRET_SCALARS]
+    assert all(trace == traces[0] for trace in traces[1:])
+    adds = sum(1 for name, _ in traces[0] if name == "complete_add") // len(
+        {line for name, line in traces[0] if name == "complete_add"}
+    )
+    windows = -(-N.bit_length() // curve_module.COMB_WINDOW_BITS)
+    assert adds == (windows if method == "comb" else 2 * (N.bit_length() + 1))
+
+
+def test_the_comb_never_adds_the_point_at_infinity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the first addition starts from O, for every scalar: a window of O (zero
+    coordinates) would make CPython's multiplications cheaper for some scalars."""
+    curve = SM2P256V1
+    curve_module.base_table(curve)
+    real = curve_module.complete_add
+    seen: list[tuple[bool, bool]] = []
+
+    def recording(left: Any, right: Any, c: Curve) -> Any:
+        seen.append((left[2] == 0, right[2] == 0))
+        return real(left, right, c)
+
+    monkeypatch.setattr(curve_module, "complete_add", recording)
+    for k in SECRET_SCALARS + (0x1FFFFFFFF << 190, 0xF << 200):
+        seen.clear()
+        curve_module.comb_base_mult(k, curve)
+        assert seen == [(True, False)] + [(False, False)] * (len(seen) - 1)
+
+
+def _affine_add(p1: Any, p2: Any, curve: Curve) -> Any:
+    """Textbook affine addition (None is O), independent of the module's formulas."""
+    p = curve.p
+    if p1 is None:
+        return p2
+    if p2 is None:
+        return p1
+    (x1, y1), (x2, y2) = p1, p2
+    if x1 == x2 and (y1 + y2) % p == 0:
+        return None
+    if p1 == p2:
+        slope = (3 * x1 * x1 + curve.a) * pow(2 * y1, -1, p) % p
+    else:
+        slope = (y2 - y1) * pow(x2 - x1, -1, p) % p
+    x3 = (slope * slope - x1 - x2) % p
+    return (x3, (slope * (x1 - x3) - y1) % p)
+
+
+def _reference_mult(k: int, point: Any, curve: Curve) -> Any:
+    """Plain right-to-left double-and-add over affine points."""
+    result, addend = None, point
+    while k:
+        if k & 1:
+            result = _affine_add(result, addend, curve)
+        addend = _affine_add(addend, addend, curve)
+        k >>= 1
+    return result
+
+
+@settings(max_examples=12, deadline=None)
+@given(data=st.data(), test_curve=st.booleans())
+def test_secret_multiplications_equal_double_and_add(data: st.DataObject, test_curve: bool) -> None:
+    curve = SM2_TEST_CURVE_FP256 if test_curve else SM2P256V1
+    k = data.draw(st.one_of(st.integers(0, curve.n), st.sampled_from([0, 1, 2, curve.n - 1])))
+    g = (curve.gx, curve.gy)
+    expected = _reference_mult(k, g, curve)
+    assert curve_module.secret_base_mult(k, curve) == expected
+    assert curve_module.secret_scalar_mult(k, g, curve) == expected
+    other = _reference_mult(0x5EED, g, curve)  # a point other than G for the ladder
+    assert curve_module.secret_scalar_mult(k, other, curve) == _reference_mult(k, other, curve)
+
+
+@pytest.mark.parametrize("curve", [SM2P256V1, SM2_TEST_CURVE_FP256])
+def test_complete_addition_has_no_exceptional_case(curve: Curve) -> None:
+    g = (curve.gx, curve.gy)
+    p2 = _reference_mult(2, g, curve)
+    minus_g = (curve.gx, curve.p - curve.gy)
+    infinity = (0, 1, 0)
+
+    def add(left: Any, right: Any) -> Any:
+        as_projective = [infinity if q is None else (q[0], q[1], 1) for q in (left, right)]
+        return curve_module.projective_to_affine(
+            curve_module.complete_add(*as_projective, curve), curve
+        )
+
+    for left, right in [(None, None), (None, g), (g, None), (g, g), (g, minus_g), (g, p2), (p2, g)]:
+        assert add(left, right) == _affine_add(left, right, curve)
+    scaled = (3 * curve.gx % curve.p, 3 * curve.gy % curve.p, 3)  # G with Z = 3
+    assert (
+        curve_module.projective_to_affine(
+            curve_module.complete_add(scaled, (curve.gx, curve.gy, 1), curve), curve
+        )
+        == p2
+    )
+
+
+def test_scalar_recodings() -> None:
+    rng = random.Random(2024)
+    for k in (0, 1, 2, 15, 16, N - 2, N - 1, N, *(rng.randrange(N) for _ in range(50))):
+        k_hat = curve_module.ladder_scalar(k, SM2P256V1)
+        assert k_hat.bit_length() == N.bit_length() + 1 and k_hat % N == k % N
+        digits = curve_module.comb_digits(k, SM2P256V1)
+        assert len(digits) == 64 and all(1 <= v <= 16 for v in digits)
+        assert sum(v << (4 * j) for j, v in enumerate(digits)) % N == k % N
+    for bad in (-1, N + 1):
+        with pytest.raises(ValueError):
+            curve_module.ladder_scalar(bad, SM2P256V1)
+        with pytest.raises(ValueError):
+            curve_module.comb_digits(bad, SM2P256V1)
+
+
+def test_nothing_derived_from_a_private_key_is_cached(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every signature multiplies G by d (for Z_A) and by k again; the only cache in the curve
+    code is the table of public multiples of G, keyed by the curve."""
+    private_key, _ = sm2_keypair_from_seed(b"no cache")
+    assert not hasattr(sm2_module._public_point, "cache_info")
+    scalars: list[int] = []
+    real = sm2_module.secret_base_mult
+
+    def recording(scalar: int, curve: Curve) -> Any:
+        scalars.append(scalar)
+        return real(scalar, curve)
+
+    monkeypatch.setattr(sm2_module, "secret_base_mult", recording)
+    sm2_sign(private_key, b"tx")
+    sm2_sign(private_key, b"tx")
+    d = int.from_bytes(private_key, "big")
+    assert len(scalars) == 4 and scalars[0] == scalars[2] == d
+    cached = [
+        name
+        for module in (sm2_module, curve_module)
+        for name, value in vars(module).items()
+        if hasattr(value, "cache_info")
+    ]
+    assert cached == ["base_table"]
+    assert curve_module.base_table.cache_info().currsize <= 2  # one entry per curve
+
+
+# --- the empty user id (ENTL_A = 0) ----------------------------------------------------------
+
+
+def test_empty_user_id_hashes_entl_zero_and_round_trips(keypair: tuple[bytes, bytes]) -> None:
+    private_key, public_key = keypair
+    curve = SM2P256V1
+    preimage = (
+        b"\x00\x00"
+        + b"".join(value.to_bytes(32, "big") for value in (curve.a, curve.b, curve.gx, curve.gy))
+        + public_key[1:]
+    )
+    assert sm2_za(public_key, b"") == sm3(preimage)
+    signature = sm2_sign(private_key, b"tx", b"")
+    assert sm2_verify(public_key, b"tx", signature, b"")
+    assert not sm2_verify(public_key, b"tx", signature)
+    assert not sm2_verify(public_key, b"tx", sm2_sign(private_key, b"tx"), b"")
+
+
+# --- the OpenSSL 3 interop record ------------------------------------------------------------
+
+OPENSSL_RECORD = (
+    Path(__file__).resolve().parents[1] / "refimpl" / "conformance" / "data" / "openssl_sm2.json"
+)
+
+
+@pytest.fixture(scope="module")
+def openssl_record() -> dict[str, Any]:
+    return json.loads(OPENSSL_RECORD.read_text(encoding="utf-8"))
+
+
+def _der_r_s(der: bytes) -> tuple[int, int]:
+    """(r, s) of a short-form DER ``SEQUENCE { INTEGER r, INTEGER s }``, strictly parsed."""
+    assert der[0] == 0x30 and der[1] == len(der) - 2
+    values, index = [], 2
+    for _ in range(2):
+        assert der[index] == 0x02
+        length = der[index + 1]
+        body = der[index + 2 : index + 2 + length]
+        assert body[0] < 0x80 and not (body[0] == 0 and body[1] < 0x80)  # positive, minimal
+        values.append(int.from_bytes(body, "big"))
+        index += 2 + length
+    assert index == len(der)
+    return values[0], values[1]
+
+
+def test_openssl_record_key_and_message(openssl_record: dict[str, Any]) -> None:
+    record = openssl_record
+    assert record["openssl_version"].startswith("OpenSSL 3.")
+    assert isinstance(record["comment"], list) and "empty" in " ".join(record["comment"]).lower()
+    private_key = bytes.fromhex(record["private_key"])
+    assert private_key == REC_D
+    assert sm2_public_key(private_key) == bytes.fromhex(record["public_key"]) == REC_PUBLIC
+    assert bytes.fromhex(record["message"]) == record["message_text"].encode("ascii")
+    assert bytes.fromhex(record["default_user_id"]) == SM2_DEFAULT_USER_ID
+    assert [s["name"] for s in record["signatures"]] == [
+        "openssl-default-id",
+        "openssl-distid",
+        "chargechain",
+    ]
+
+
+def test_openssl_record_signatures_verify_under_the_recorded_ids(
+    openssl_record: dict[str, Any],
+) -> None:
+    record = openssl_record
+    public_key = bytes.fromhex(record["public_key"])
+    message = bytes.fromhex(record["message"])
+    for entry in record["signatures"]:
+        r, s = _der_r_s(bytes.fromhex(entry["der"]))
+        assert (f"{r:064x}", f"{s:064x}") == (entry["r"], entry["s"])
+        signature = bytes.fromhex(entry["signature"])
+        assert signature == sm2_encode_signature(r, s)
+        verdicts = {
+            "empty": sm2_verify(public_key, message, signature, b""),
+            "1234567812345678": sm2_verify(public_key, message, signature),
+        }
+        assert verdicts == entry["verifies_with_user_id"]
+        assert sm2_verify(public_key, message, signature, bytes.fromhex(entry["user_id"]))
+        for command, output in entry["openssl_verify"].items():
+            passed = output in ("Verified OK", "Signature Verified Successfully")
+            assert passed == (("distid:" in command) == (entry["user_id"] != "")), command
+
+
+def test_openssl_signs_with_the_empty_id_unless_given_distid(
+    openssl_record: dict[str, Any],
+) -> None:
+    """The finding of the record, stated directly: OpenSSL 3's default id is empty."""
+    public_key = bytes.fromhex(openssl_record["public_key"])
+    message = bytes.fromhex(openssl_record["message"])
+    by_name = {e["name"]: bytes.fromhex(e["signature"]) for e in openssl_record["signatures"]}
+    plain, distid = by_name["openssl-default-id"], by_name["openssl-distid"]
+    assert not sm2_verify(public_key, message, plain)  # ChargeChain's default id: fails
+    assert sm2_verify(public_key, message, plain, b"")  # the empty id: passes
+    assert sm2_verify(public_key, message, distid)
+    assert not sm2_verify(public_key, message, distid, b"")
+
+
+def test_openssl_record_chargechain_signature_is_ours(openssl_record: dict[str, Any]) -> None:
+    entry = {e["name"]: e for e in openssl_record["signatures"]}["chargechain"]
+    private_key = bytes.fromhex(openssl_record["private_key"])
+    signature = sm2_sign(private_key, bytes.fromhex(openssl_record["message"]))
+    assert signature.hex() == entry["signature"]
+
+
+def test_sm2_timing_bench_reports_every_bit_length() -> None:
+    """``chargechain bench --sm2-timing``'s figures: their shape only, never their values."""
+    from refimpl.bench import SM2_TIMING_BITS, sm2_timing
+
+    rows = sm2_timing(samples=2)
+    assert [row["nonce_bits"] for row in rows] == list(SM2_TIMING_BITS) == [1, 64, 128, 192, 256]
+    for row in rows:
+        assert row["samples"] == 2
+        assert all(row[key] > 0 for key in ("sign_mean_ms", "sign_median_ms", "kG_mean_ms"))

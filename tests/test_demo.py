@@ -290,13 +290,13 @@ def test_the_demo_never_overwrites_another_chain(tiny_store, tmp_path):
     shutil.copyfile(path, copy)
     content = copy.read_bytes()
     proc = run_cli("demo", *TINY, "--seed", "8", "--db", str(copy))
-    assert proc.returncode == 2, proc.stderr
+    assert proc.returncode == 3, proc.stderr
     assert "E_STORE" in proc.stderr and "--db" in proc.stderr and "Traceback" not in proc.stderr
     assert copy.read_bytes() == content
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"not a store")
     proc = run_cli("demo", *TINY, "--db", str(junk))
-    assert proc.returncode == 2 and "E_STORE" in proc.stderr
+    assert proc.returncode == 3 and "E_STORE" in proc.stderr
     assert junk.read_bytes() == b"not a store"
 
 

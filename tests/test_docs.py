@@ -5,7 +5,9 @@ and once with ``-n`` (nitpicky) to catch cross-references in the hand-written pa
 not resolve. The checks here keep the prose in step with the code: every interpretation-
 register id the code cites is defined, every test the pages cite exists, every Python object
 they reference imports, every command is documented, and the worked example of the
-data-formats page matches a fresh, independent computation.
+data-formats page matches a fresh, independent computation. The site works offline: every
+formula is MathML made at build time (docs/_ext/mathml.py), no page loads a script or a
+stylesheet from the network, and the diagrams are SVG files generated with the site.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ import ast
 import hashlib
 import html
 import importlib
+import pickle
 import re
 import runpy
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -28,11 +33,11 @@ DOCS = ROOT / "docs"
 GENERATED = DOCS / "_generated"
 
 #: Pages other sessions write; they are part of the site but not checked here.
-FOREIGN_PAGES = {"crypto.md", "consensus.md", "replicas.md"}
+FOREIGN_PAGES = {"crypto.md", "consensus.md", "replicas.md", "conformance.md", "requirements.md"}
 #: Every page of the site (file stem).
 PAGES = ["index", "architecture", "data-formats", "crypto", "consensus", "replicas", "contracts",
          "incentives", "market", "interpretation-register", "cli", "proofs", "error-codes", "testing", "api",
-         "world-state-tree", "store", "figures"]
+         "world-state-tree", "store", "figures", "conformance", "requirements"]
 
 IR_ID = re.compile(r"\bIR-[A-Z][A-Z0-9]*-[0-9]+\b")
 TEST_REF = re.compile(r"tests/(test_\w+\.py)::(\w+)")
@@ -347,3 +352,170 @@ def test_worked_example_matches_a_fresh_computation(site):
     assert _sm3(b"").hex() in text  # the empty root
     assert public.hex() in flat  # wrapped over two lines on the page
     assert tx.signature.hex() in flat
+
+
+# --- offline: formulas as MathML, no network assets, diagrams --------------------------------
+
+sys.path.insert(0, str(DOCS / "_ext"))
+import mathml as mathml_extension  # noqa: E402  (docs/_ext/mathml.py)
+
+MATH_ELEMENT = re.compile(r"<math\b.*?</math>", re.S)
+MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+
+
+class _Assets(HTMLParser):
+    """The scripts and stylesheets a page loads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[str] = []
+        self.stylesheets: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "script" and attrs.get("src"):
+            self.scripts.append(attrs["src"])
+        if tag == "link" and "stylesheet" in (attrs.get("rel") or "").split():
+            self.stylesheets.append(attrs.get("href") or "")
+
+
+def _remote(url: str) -> bool:
+    return url.lower().startswith(("http:", "https:", "//"))
+
+
+def _html_pages(site: Path) -> list[Path]:
+    return sorted(p for p in site.rglob("*.html") if ".doctrees" not in p.parts)
+
+
+def _article(site: Path, page: str) -> str:
+    """The main content of a built page (furo's article: no sidebars, no table of contents)."""
+    raw = (site / f"{page}.html").read_text(encoding="utf-8")
+    return raw[raw.index("<article"):raw.index("</article>")]
+
+
+def _formulas(site: Path, page: str) -> int:
+    """The formulas of a page's doctree: inline ones, and each equation of a display block."""
+    from docutils import nodes
+
+    with open(site / ".doctrees" / f"{page}.doctree", "rb") as handle:
+        doctree = pickle.load(handle)
+    inline = sum(1 for _ in doctree.findall(nodes.math))
+    display = sum(len(mathml_extension.display_parts(node.astext()))
+                  for node in doctree.findall(nodes.math_block))
+    return inline + display
+
+
+def test_no_page_loads_anything_from_the_network(site):
+    """No script or stylesheet from a URL, and no MathJax anywhere in the HTML."""
+    pages = _html_pages(site)
+    assert len(pages) >= len(PAGES)
+    problems = []
+    for page in pages:
+        raw = page.read_text(encoding="utf-8")
+        assets = _Assets()
+        assets.feed(raw)
+        name = page.relative_to(site).as_posix()
+        problems += [f"{name}: script {src}" for src in assets.scripts if _remote(src)]
+        problems += [f"{name}: stylesheet {href}" for href in assets.stylesheets if _remote(href)]
+        if "mathjax" in raw.lower():
+            problems.append(f"{name}: mentions MathJax")
+    assert problems == []
+
+
+def test_every_formula_is_mathml(site):
+    """Each page shows as many <math> elements as its doctree has formulas, all well formed."""
+    counts = {}
+    for page in PAGES:
+        article = _article(site, page)
+        found = MATH_ELEMENT.findall(article)
+        assert len(found) == _formulas(site, page), page
+        for element in found:
+            root = ET.fromstring(element)
+            assert root.tag == f"{{{MATHML_NS}}}math", page
+            assert "\\" not in "".join(root.itertext()), (page, element)
+        counts[page] = len(found)
+    assert counts["contracts"] >= 50, counts
+    assert "math notranslate nohighlight" not in _article(site, "contracts")
+
+
+def test_the_settlement_formula_renders_as_mathml(site):
+    """F_v = (f_charging + f_service)(E_e - E_s) of the contracts page, as MathML identifiers."""
+    wanted = ("<msub><mi>F</mi><mi>v</mi></msub>",
+              "<msub><mi>f</mi><mrow><mtext>charging</mtext>",
+              "<msub><mi>f</mi><mrow><mtext>service</mtext>",
+              "<msub><mi>E</mi><mi>e</mi></msub><mo>&#x02212;</mo><msub><mi>E</mi><mi>s</mi></msub>")
+    matches = [m for m in MATH_ELEMENT.findall(_article(site, "contracts"))
+               if all(part in m for part in wanted)]
+    assert matches, "the settlement formula F_v = (f_c + f_s)(E_e - E_s) is not on the page"
+    assert 'display="inline"' in matches[0] or 'display="block"' in matches[0]
+
+
+def _mini_site(tmp_path: Path, body: str) -> subprocess.CompletedProcess:
+    """Build a one-page site with the mathml extension; the result of sphinx-build."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(DOCS / '_ext')!r})\n"
+        "extensions = ['myst_parser', 'mathml']\n"
+        "myst_enable_extensions = ['dollarmath', 'amsmath']\n"
+        "myst_update_mathjax = False\n"
+        "html_math_renderer = 'mathml'\n", encoding="utf-8")
+    (src / "index.md").write_text(body, encoding="utf-8")
+    return subprocess.run([sys.executable, "-m", "sphinx", "-q", "-b", "html", str(src),
+                           str(tmp_path / "out")], capture_output=True, text=True,
+                          timeout=BUILD_TIMEOUT_S)
+
+
+def test_mathml_keeps_equation_numbers_and_labels(tmp_path):
+    result = _mini_site(tmp_path, "# T\n\n$$\nF = (f_c + f_s)(E_e - E_s)\n$$ (settle)\n\n"
+                                  "See {eq}`settle` and $x^2$.\n")
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert 'id="equation-settle"' in page
+    assert '<span class="eqno">(1)' in page
+    assert 'href="#equation-settle"' in page
+    assert page.count("<math ") == 2 and 'display="block"' in page
+    assert "mathjax" not in page.lower()
+
+
+def test_mathml_fails_the_build_on_latex_it_cannot_convert(tmp_path):
+    result = _mini_site(tmp_path, "# T\n\nFine $a$, unknown $\\frobnicate{x}$.\n")
+    assert result.returncode != 0
+    assert "MathML" in result.stderr
+    assert "index.md" in result.stderr and "\\frobnicate" in result.stderr
+
+
+@pytest.mark.parametrize("latex", [r"\frobnicate{x}", r"\begin{aligned} a &= b \end{aligned}",
+                                   r"\texttt{reward\_fen}"])
+def test_mathml_rejects_what_latex2mathml_cannot_convert(latex):
+    with pytest.raises(ValueError):
+        mathml_extension.to_mathml(latex, display=False)
+
+
+def test_mathml_output_is_mathml_core():
+    """Named space widths (MathML 3, not Core) become em lengths."""
+    out = mathml_extension.to_mathml(r"a\!b\,c", display=True)
+    assert "mathspace" not in out and 'width="-0.167em"' in out
+    assert out.startswith(f'<math xmlns="{MATHML_NS}" display="block">')
+
+
+#: Diagram -> the pages that show it.
+DIAGRAM_PAGES = {"tianjin-topology": ["index"], "charge-flow": ["architecture", "contracts"],
+                 "pbft": ["consensus"]}
+
+
+def test_diagrams_are_generated_and_shown(site):
+    """conf.py writes every diagram of refimpl.scenario.diagrams; the pages show them."""
+    from refimpl.scenario.diagrams import DIAGRAMS, diagram_files
+
+    assert set(DIAGRAM_PAGES) == set(DIAGRAMS)
+    files = diagram_files()
+    for name, data in files.items():
+        assert (GENERATED / "diagrams" / name).read_bytes() == data, name
+        assert (site / "_images" / name).read_bytes() == data, name
+    for name, pages in DIAGRAM_PAGES.items():
+        for page in pages:
+            if f"{page}.md" in FOREIGN_PAGES:
+                continue
+            assert f'src="_images/{name}.svg"' in _article(site, page), (name, page)

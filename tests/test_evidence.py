@@ -213,7 +213,7 @@ def test_cli_json_and_csv(store):
 ])
 def test_cli_bad_input(store, args, code):
     result = _cli("--db", str(store), *args)
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert result.stderr.count("\n") == 1 and code in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 
@@ -223,6 +223,6 @@ def test_cli_missing_db_in_a_process(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "refimpl", "evidence", "--db",
                            str(tmp_path / "absent.sqlite"), "--party", "user:EV1", "--year",
                            "2023"], capture_output=True, text=True, timeout=120, check=False)
-    assert proc.returncode == 2, proc.stderr
+    assert proc.returncode == 3, proc.stderr
     assert "E_STORE" in proc.stderr and proc.stderr.count("\n") == 1
     assert "Traceback" not in proc.stderr

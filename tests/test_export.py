@@ -168,7 +168,7 @@ def test_a_non_empty_target_is_refused_and_untouched(store, target):
     _exported(store, target)
     before = rows_of(target, "SELECT COUNT(*) FROM parties")
     result = cli("--db", str(store), "--to", target)
-    assert result.exit_code == 2 and "E_QUERY" in result.stderr
+    assert result.exit_code == 3 and "E_QUERY" in result.stderr
     assert result.stderr.count("\n") == 1
     assert rows_of(target, "SELECT COUNT(*) FROM parties") == before
 
@@ -185,7 +185,7 @@ def test_one_existing_table_refuses_the_whole_export(store, target):
                                                "table_schema = 'public'")}
     assert names == {"fills"}
     result = cli("--db", str(store), "--to", target)
-    assert result.exit_code == 2 and "fills" in result.stderr
+    assert result.exit_code == 3 and "fills" in result.stderr
     after = (rows_of(target, "SELECT name FROM sqlite_master") if target.startswith("sqlite")
              else rows_of(target, "SELECT table_name FROM information_schema.tables WHERE "
                                   "table_schema = 'public'"))
@@ -202,7 +202,7 @@ def test_one_existing_table_refuses_the_whole_export(store, target):
 ])
 def test_bad_input_is_one_line(store, args, code):
     result = cli("--db", str(store), *args)
-    assert result.exit_code == 2, result.stdout
+    assert result.exit_code == 3, result.stdout
     assert code in result.stderr and result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr + result.stdout
 
@@ -210,7 +210,7 @@ def test_bad_input_is_one_line(store, args, code):
 def test_missing_store(tmp_path):
     result = cli("--db", str(tmp_path / "absent.sqlite"), "--to",
                  sqlite_url(tmp_path / "x.sqlite"))
-    assert result.exit_code == 2 and "E_STORE" in result.stderr
+    assert result.exit_code == 3 and "E_STORE" in result.stderr
     assert not (tmp_path / "x.sqlite").exists()
 
 
@@ -218,7 +218,7 @@ def test_check_of_an_empty_target_fails_typed(store, tmp_path):
     path = tmp_path / "empty.sqlite"
     sqlite3.connect(path).close()
     result = cli("--db", str(store), "--check", sqlite_url(path))
-    assert result.exit_code == 2 and "missing" in result.stderr
+    assert result.exit_code == 3 and "missing" in result.stderr
 
 
 def test_table_lookup():

@@ -83,7 +83,7 @@ def test_check_a_violation_of_another_property_exits_1(monkeypatch):
 def test_check_without_java_exits_2(monkeypatch, tmp_path):
     monkeypatch.setenv(JAVA_ENV, str(tmp_path / "no-java"))
     res = invoke("check", "leaders")
-    assert res.exit_code == 2
+    assert res.exit_code == 3
     assert "E_TLC_JAVA" in res.stderr
 
 
@@ -91,14 +91,14 @@ def test_check_a_model_whose_files_are_missing_exits_2(monkeypatch):
     missing = attrs.evolve(get_model("leaders"), module="NoSuchModule")
     monkeypatch.setattr(spec_cli, "get_model", lambda name: missing)
     res = invoke("check", "leaders")
-    assert res.exit_code == 2 and "E_TLC_SPEC" in res.stderr
+    assert res.exit_code == 3 and "E_TLC_SPEC" in res.stderr
 
 
 def test_check_a_spec_tlc_rejects_exits_2(monkeypatch):
     wrong_cfg = attrs.evolve(get_model("leaders"), cfg="proposer-table.cfg")  # names no Spec
     monkeypatch.setattr(spec_cli, "get_model", lambda name: wrong_cfg)
     res = invoke("check", "leaders", "--json")
-    assert res.exit_code == 2
+    assert res.exit_code == 3
     data = json.loads(res.stdout)
     assert data["outcome"] == "error" and data["errors"]
 

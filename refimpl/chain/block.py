@@ -16,6 +16,7 @@ from refimpl.encoding import canonical_bytes, to_plain
 from refimpl.errors import ChargeChainError
 from refimpl.chain.receipts import Receipt, make_receipt, receipts_root
 from refimpl.contracts.dispatch import apply_transaction, begin_block, end_block
+from refimpl.ledger.decode import decode_plain
 from refimpl.ledger.state import State
 from refimpl.ledger.transaction import tx_id
 from refimpl.ledger.worldstate import seal, state_changes, state_root
@@ -236,26 +237,40 @@ def check_block(tip: Tip, block: Block, *, check_signatures: bool = True) -> Tip
 
 
 def _hex(value: Any, field: str) -> bytes:
-    """Bytes from a hex string field."""
+    """Bytes from a lower-case hex string field."""
     try:
-        return bytes.fromhex(value)
+        raw = bytes.fromhex(value)
     except (TypeError, ValueError):
-        raise ChargeChainError("E_DECODING", "expected hex", field=field, received=value) from None
+        raw = None
+    if raw is None or raw.hex() != value:
+        raise ChargeChainError("E_DECODING", "expected lower-case hex", field=field,
+                               expected="lower-case hex",
+                               received=value if isinstance(value, str) else type(value).__name__)
+    return raw
 
 
 def block_from_plain(plain: Mapping[str, Any]) -> Block:
-    """Decode a block stored as plain JSON data (the inverse of ``to_plain``)."""
+    """Decode a block stored as plain JSON data (the exact inverse of ``to_plain``): exactly
+    the block's and the header's members, each of its type (E_DECODING naming the field)."""
+    if not isinstance(plain, Mapping) or set(plain) != {"header", "transactions", "signature"}:
+        received = sorted(map(str, plain)) if isinstance(plain, Mapping) else type(plain).__name__
+        raise ChargeChainError("E_DECODING", "a block is an object with exactly header, "
+                               "transactions and signature", field="block",
+                               expected=["header", "signature", "transactions"],
+                               received=received)
+    header = decode_plain(plain["header"], BlockHeader, "header")
+    if not isinstance(plain["transactions"], list):
+        raise ChargeChainError("E_DECODING", "a block's transactions are an array",
+                               field="transactions", expected="array",
+                               received=type(plain["transactions"]).__name__)
+    block = Block(header, tuple(transaction_from_plain(t) for t in plain["transactions"]),
+                  _hex(plain["signature"], "signature"))
     try:
-        h = plain["header"]
-        header = BlockHeader(
-            h["chain_id"], h["height"], h["view"], h["time"], _hex(h["prev_hash"], "prev_hash"),
-            h["proposer"], h["proposer_node"], h["tx_count"], _hex(h["tx_root"], "tx_root"),
-            _hex(h["receipts_root"], "receipts_root"), _hex(h["state_root"], "state_root"),
-        )
-        block = Block(header, tuple(transaction_from_plain(t) for t in plain["transactions"]),
-                      _hex(plain["signature"], "signature"))
-    except (KeyError, TypeError) as error:
-        raise ChargeChainError("E_DECODING", f"malformed block: {error!r}", field="block") from None
-    if to_plain(block) != plain:
+        canonical = to_plain(block) == plain
+    except ChargeChainError as error:  # a value JSON can hold but canonical bytes cannot
+        raise ChargeChainError("E_DECODING", f"block has no canonical form: {error.message}",
+                               field=error.field, expected=error.expected,
+                               received=error.received) from None
+    if not canonical:
         raise ChargeChainError("E_DECODING", "block is not in canonical form", field="block")
     return block

@@ -11,9 +11,10 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from refimpl.cli.common import ChargeChainGroup, err, out
 from refimpl.cli.common import emit_json as _emit_json
-from refimpl.cli.common import err, out
 from refimpl.cli.common import fail as _fail
 from refimpl.errors import ChargeChainError
 
@@ -26,7 +27,7 @@ def _progress(label: str) -> Progress:
                     console=err, transient=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ChargeChainGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="chargechain")
 def main() -> None:
     """ChargeChain: reference implementation of a consortium ledger for EV-charging settlement."""
@@ -39,7 +40,8 @@ def main() -> None:
 @click.option("--blocks", default=288, show_default=True, type=click.IntRange(40, 100_000),
               help="Blocks to produce (288 x 300 s = one day).")
 @click.option("--db", "db_path", default="chargechain-demo.sqlite", show_default=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="SQLite file for the chain.")
+              type=click.Path(path_type=Path), metavar="FILE",
+              help="SQLite file for the chain (checked before the day runs).")
 @click.option("--byzantine", default=0, show_default=True, type=click.IntRange(0, 4),
               help="Byzantine nodes, at most f = 4 (non-master nodes 5, 8, 10, 15 in turn).")
 @click.option("--byzantine-mode", default="silent", show_default=True,
@@ -65,11 +67,13 @@ def demo(seed: int, users: int, blocks: int, db_path: Path, byzantine: int, byza
     """
     from refimpl.scenario.demo import DemoOptions, run_demo
     from refimpl.scenario.report import demo_report, demo_succeeded
+    from refimpl.store.sync import check_target
 
     options = DemoOptions(seed=seed, users=users, blocks=blocks, byzantine=byzantine,
                           byzantine_mode=byzantine_mode, drop_permille=drop_permille,
                           partition_ms=partition_ms, policy=policy)
     try:
+        check_target(db_path)  # fail fast: an unwritable --db is known before the day runs
         with _progress("producing blocks") as bar:
             task = bar.add_task("blocks", total=blocks)
             run = run_demo(options, progress=lambda done, total: bar.update(task, completed=done))
@@ -199,11 +203,11 @@ def prove(as_json: bool) -> None:
         for col in ("Obligation", "Result", "Seconds", "Statement"):
             table.add_column(col)
         for r in results:
-            table.add_row(r.name, r.verdict, f"{r.seconds:.3f}", r.statement)
+            table.add_row(Text(r.name), Text(r.verdict), f"{r.seconds:.3f}", Text(r.statement))
         out.print(table)
         for r in results:
             if r.counterexample:
-                out.print(f"counterexample for {r.name}: {r.counterexample}")
+                out.print(f"counterexample for {r.name}: {r.counterexample}", markup=False)
     sys.exit(0 if all(r.verdict == "proved" for r in results) else 1)
 
 
@@ -228,10 +232,16 @@ def _sizes(_ctx: Any, _param: Any, value: str) -> tuple[int, ...]:
 @click.option("--orders", type=click.IntRange(1, 1_000_000), default=None,
               help="The market instead: place this many random limit and market orders in one "
                    "grid area's book and print orders/s and fills/s.")
+@click.option("--sm2-timing", is_flag=True,
+              help="SM2 signing time instead, per bit length of the nonce k (1, 64, 128, 192, "
+                   "256 bits): it should not fall with the bit length.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def bench(quick: bool, scale: bool, sizes: tuple[int, ...], orders: int | None,
-          as_json: bool) -> None:
+          sm2_timing: bool, as_json: bool) -> None:
     """Print throughput figures: settlements/s, SM3 block hashing, demo wall time (no pass/fail)."""
+    if sm2_timing:
+        _bench_sm2_timing(50 if quick else 300, as_json)
+        return
     if scale:
         _bench_scale(sizes, as_json)
         return
@@ -240,7 +250,7 @@ def bench(quick: bool, scale: bool, sizes: tuple[int, ...], orders: int | None,
         return
     from refimpl.bench import run_benchmarks
 
-    figures = run_benchmarks(quick=quick, log=lambda msg: err.print(f"[dim]{msg}[/]"))
+    figures = run_benchmarks(quick=quick, log=lambda msg: err.print(Text(msg, style="dim")))
     if as_json:
         _emit_json(figures)
         return
@@ -250,6 +260,26 @@ def bench(quick: bool, scale: bool, sizes: tuple[int, ...], orders: int | None,
     table.add_column("Unit")
     for row in figures:
         table.add_row(row["figure"], row["value"], row["unit"])
+    out.print(table)
+
+
+def _bench_sm2_timing(samples: int, as_json: bool) -> None:
+    """``bench --sm2-timing``: signing time per nonce bit length (refimpl.bench.sm2_timing)."""
+    from refimpl.bench import sm2_timing
+
+    rows = sm2_timing(samples, log=lambda msg: err.print(Text(msg, style="dim")))
+    if as_json:
+        _emit_json(rows)
+        return
+    table = Table(title=f"SM2 signing time by nonce bit length, {samples} nonces each "
+                        "(this machine)")
+    for heading in ("k bits", "sm2_sign mean ms", "sm2_sign median ms", "[k]G mean ms",
+                    "[k]G median ms"):
+        table.add_column(escape(heading), justify="right")
+    for row in rows:
+        table.add_row(str(row["nonce_bits"]), f"{row['sign_mean_ms']:.3f}",
+                      f"{row['sign_median_ms']:.3f}", f"{row['kG_mean_ms']:.3f}",
+                      f"{row['kG_median_ms']:.3f}")
     out.print(table)
 
 
@@ -273,7 +303,7 @@ def _bench_scale(sizes: tuple[int, ...], as_json: bool) -> None:
     """``bench --scale``: one synthetic ledger per size, measured in its own process."""
     from refimpl.bench_scale import SCALE_KEYS, run_scale
 
-    results = run_scale(sizes, log=lambda msg: err.print(f"[dim]{msg}[/]"))
+    results = run_scale(sizes, log=lambda msg: err.print(Text(msg, style="dim")))
     if as_json:
         _emit_json(results)
         return

@@ -1,6 +1,6 @@
 """``chargechain evidence`` (a party's settled totals by quarter, from the evidence index) and
 ``chargechain export`` (the chain as relational tables in SQLite or PostgreSQL, and
-``--check``). Exit status: 0 success, 1 the check found differences, 2 a typed error."""
+``--check``). Exit status: 0 success, 1 the check found differences, 3 a typed error."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from refimpl.cli.common import emit_json, fail, out
 from refimpl.errors import ChargeChainError
@@ -42,12 +43,13 @@ def csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
 def _require_file(path: Path) -> None:
     """E_STORE naming the file when the store does not exist (before anything opens it)."""
     if not path.is_file():
-        raise ChargeChainError("E_STORE", "no store file", field="db", received=str(path))
+        what = "the path is a directory, not a store file" if path.is_dir() else "no store file"
+        raise ChargeChainError("E_STORE", what, field="db", received=str(path))
 
 
 @click.command()
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="The store (SQLite file).")
+              type=click.Path(path_type=Path), metavar="FILE", help="The store (SQLite file).")
 @click.option("--party", required=True, help="The party: user:EV1, operator:TELD, "
                                              "supplier:SGTJ, platform, ...")
 @click.option("--year", required=True, type=int, help="Local year (1970..9999).")
@@ -91,19 +93,20 @@ def evidence(db_path: Path, party: str, year: int, quarter: int | None, as_json:
 def _print_table(report: dict[str, Any]) -> None:
     """The totals as a table."""
     when = f"{report['year']}" + (f" Q{report['quarter']}" if report["quarter"] else "")
-    table = Table(title=f"Evidence of {report['party']}, {when} (tip height {report['height']})")
+    table = Table(title=Text(f"Evidence of {report['party']}, {when} (tip height "
+                             f"{report['height']})"))
     headings = ("quarter", "kind", "records", "energy_kwh", "paid_fen", "received_fen",
                 "commission_fen", "deviation_wh", "deviation_fen")
     for heading in headings:
         table.add_column(heading, justify="left" if heading in ("quarter", "kind") else "right")
     for row in csv_rows(report):
-        table.add_row(*(str(row[h]) for h in headings))
+        table.add_row(*(Text(str(row[h])) for h in headings))
     out.print(table)
 
 
 @click.command()
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="The store (SQLite file).")
+              type=click.Path(path_type=Path), metavar="FILE", help="The store (SQLite file).")
 @click.option("--to", "to_url", help="Target: sqlite:///FILE (relative), sqlite:////abs/FILE, "
                                      "or postgresql://user@host:port/db.")
 @click.option("--check", "check_url", help="Compare this target with the chain instead.")

@@ -8,7 +8,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from refimpl.cli.common import emit_json, out
+from refimpl.cli.common import emit_json, fail_environment, out
 from refimpl.scenario.figures import DEFAULT_SEED
 
 __all__ = ["figures"]
@@ -16,7 +16,7 @@ __all__ = ["figures"]
 
 @click.command()
 @click.option("--out", "out_dir", required=True,
-              type=click.Path(file_okay=False, path_type=Path),
+              type=click.Path(path_type=Path), metavar="DIR",
               help="Folder for fig6/fig7/fig8 as PNG and SVG (created if absent).")
 @click.option("--seed", default=DEFAULT_SEED, show_default=True, help="Seed of the rating draws.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
@@ -30,8 +30,13 @@ def figures(out_dir: Path, seed: int, as_json: bool) -> None:
     """
     from refimpl.scenario.figures import all_figures, summary, write_figures
 
-    data = all_figures(seed)
-    paths = write_figures(out_dir, data)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)  # fail fast, before drawing
+        data = all_figures(seed)
+        paths = write_figures(out_dir, data)
+    except OSError as error:  # a file in the way, a folder we may not write, a full disk
+        fail_environment(f"cannot write the figures into {out_dir}: "
+                         f"{error.strerror or error}")
     report = summary(seed, data)
     report["files"] = [str(path) for path in paths]
     if as_json:

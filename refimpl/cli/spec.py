@@ -4,7 +4,8 @@
 TLC (progress on standard error) and reports the figures and, on a violation, the violated
 invariant or property with its counterexample, as text or ``--json``. The exit status is 0
 when the outcome is the one the registry declares (the model holds, or fails as declared),
-1 when it is not, and 2 when TLC could not be run.
+1 when it is not, and 3 when TLC could not be run (the exit statuses of
+:mod:`refimpl.cli.common`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from refimpl.cli.common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, error_line
 from refimpl.cli.spec_traces import register, replica_mutant_runs, replica_table
 from refimpl.errors import ChargeChainError
 from refimpl.tlc import MODELS, CheckResult, RunOptions, TLCError, get_model, model_names, run_model
@@ -30,8 +33,8 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
 
 #: Exit status when the outcome differs from the declared one, and when TLC cannot be run.
-EXIT_UNEXPECTED = 1
-EXIT_ERROR = 2
+EXIT_UNEXPECTED = EXIT_CHECK_FAILED
+EXIT_ERROR = EXIT_BAD_INPUT
 
 
 def _emit_json(data: Any) -> None:
@@ -40,8 +43,8 @@ def _emit_json(data: Any) -> None:
 
 
 def _fail(error: TLCError) -> None:
-    """Report a tooling error and exit with status 2."""
-    err.print(f"[bold red]error[/] {error.describe()}")
+    """Report a tooling error on one line and exit with status 3."""
+    error_line(f"error {error.describe()}")
     sys.exit(EXIT_ERROR)
 
 
@@ -116,10 +119,10 @@ def _print_trace(result: CheckResult) -> None:
         if state.back_to is not None:
             out.print(f"  state {state.number}: back to state {state.back_to} (a loop)")
             continue
-        out.print(f"  state {state.number}: [bold]{state.action}[/]")
+        out.print(f"  state {state.number}: [bold]{escape(str(state.action))}[/]")
         for variable, value in state.variables.items():
             text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-            out.print(f"    {variable} = {text}")
+            out.print(f"    {variable} = {text}", markup=False)
 
 
 def _print_result(result: CheckResult) -> None:
@@ -141,11 +144,11 @@ def _print_result(result: CheckResult) -> None:
     if result.printed:
         out.print("[bold]Printed by the spec[/]:")
         for value in result.printed:
-            out.print("  " + json.dumps(value, ensure_ascii=False))
+            out.print("  " + json.dumps(value, ensure_ascii=False), markup=False)
     if result.trace:
         _print_trace(result)
     for error in result.errors:
-        out.print(f"[bold red]TLC error[/]: {error}")
+        out.print(f"[bold red]TLC error[/]: {escape(str(error))}")
 
 
 @spec.command("check")

@@ -3,7 +3,7 @@
 ``spec traces --runs N`` simulates N runs of the replicas over the trace scenarios and has
 TLC validate every trace (spec/TraceValidation.tla); ``--mutant NAME`` applies a replica
 mutant first. Exit 0 when the outcome is the expected one (a correct replica accepted in
-every run, a mutant rejected as its entry requires), 1 when not, 2 when TLC cannot run.
+every run, a mutant rejected as its entry requires), 1 when not, 3 when TLC cannot run.
 """
 
 from __future__ import annotations

@@ -6,8 +6,10 @@ reference implementation's own adapter (docs: "Conformance").
 * :mod:`refimpl.conformance.profiles` — the profiles: what each covers, its files, the
   operations an adapter must implement and the reference's evaluation of each;
 * :mod:`refimpl.conformance.generate` — ``chargechain vectors generate`` and the up-to-date check;
-* :mod:`refimpl.conformance.protocol` and :mod:`refimpl.conformance.harness` — the line protocol
-  and ``chargechain conformance run -- COMMAND…``;
+* :mod:`refimpl.conformance.schemas` — the JSON Schemas of every format, the harness's line
+  protocol included;
+* :mod:`refimpl.conformance.harness` — ``chargechain conformance run -- COMMAND…``;
+* :mod:`refimpl.conformance.mutants` — ``chargechain conformance mutate``;
 * :mod:`refimpl.conformance.adapter` — ``chargechain conformance adapter``.
 """
 

@@ -144,9 +144,34 @@ class VectorFile:
         }
 
 
+#: Vector files are indented one space per level down to this depth; deeper values (nested
+#: bodies, world-state records) are written on one line, so a body nested 200 levels deep
+#: costs 200 brackets, not 20 000 spaces of indentation.
+INDENT_DEPTH = 7
+
+
+def _dump_value(value: Any, depth: int, out: list[str]) -> None:
+    """Append the JSON text of ``value`` at nesting ``depth``."""
+    if depth >= INDENT_DEPTH or not isinstance(value, (dict, list)) or not value:
+        out.append(json.dumps(value, ensure_ascii=True, separators=(", ", ": ")))
+        return
+    pad = "\n" + " " * (depth + 1)
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    out.append("{" if isinstance(value, dict) else "[")
+    for i, (key, item) in enumerate(items):
+        out.append(("," if i else "") + pad)
+        if isinstance(value, dict):
+            out.append(json.dumps(key, ensure_ascii=True) + ": ")
+        _dump_value(item, depth + 1, out)
+    out.append("\n" + " " * depth + ("}" if isinstance(value, dict) else "]"))
+
+
 def dump_vector_file(plain: Mapping[str, Any]) -> bytes:
-    """The bytes of a vector file: JSON, ASCII only, one-space indent, newline at the end."""
-    return (json.dumps(plain, indent=1, ensure_ascii=True) + "\n").encode("ascii")
+    """The bytes of a vector file: JSON, ASCII only, one-space indent down to INDENT_DEPTH
+    levels, newline at the end."""
+    out: list[str] = []
+    _dump_value(dict(plain), 0, out)
+    return ("".join(out) + "\n").encode("ascii")
 
 
 def iter_cases(plain: Mapping[str, Any]) -> Iterable[Case]:

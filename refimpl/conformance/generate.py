@@ -72,6 +72,7 @@ def write_all(out: Path, files: dict[str, bytes]) -> list[str]:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; vectors are for everyone to read
         os.replace(tmp, path)
         changed.append(relative)
     if out.exists():

@@ -21,7 +21,8 @@ __all__ = ["Profile", "PROFILE_ORDER", "all_profiles", "operations"]
 
 #: Reports list profiles in this order; a profile not named here comes after, by name.
 PROFILE_ORDER = ("canonical-bytes", "sm3", "hmac-sm3", "sm2", "merkle", "state-tree",
-                 "settlement", "credit", "evaluation", "bancor", "transactions", "bad-input",
+                 "settlement", "credit", "evaluation", "bancor", "beans", "supply", "transactions",
+                 "bad-input",
                  "chains", "consensus")
 
 

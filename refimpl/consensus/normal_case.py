@@ -61,11 +61,13 @@ def _try_pre_prepare(committee: Committee, app: Application, keys: ReplicaKeys,
 
 def _try_prepare(committee: Committee, app: Application, keys: ReplicaKeys,
                  state: ReplicaState, fx: _Effects) -> ReplicaState | None:
-    """Prepare: accept the first valid proposal of the current view's proposer."""
+    """Prepare: accept a valid proposal of the current view's proposer; of two (a primary that
+    equivocates), the one with the smaller block id, so the choice never depends on the order a
+    hash map iterates in (any choice is safe: a replica prepares once per view)."""
     h, v = state.height, state.view
     if v in state.log.my_prepares:
         return None
-    for (view, block_id), message in state.log.proposals.items():
+    for (view, block_id), message in sorted(state.log.proposals.items(), key=lambda kv: kv[0]):
         if view == v and app.is_valid(state.tip, h, message.block):
             break
     else:

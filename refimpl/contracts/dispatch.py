@@ -14,6 +14,8 @@ from refimpl.ledger.transaction import Transaction, signing_bytes
 from refimpl.contracts import charging, private_piles, registry
 from refimpl.incentives import beans, governance, pool
 from refimpl.crypto import sm2_verify
+from refimpl.encoding import MAX_BODY_DEPTH, MAX_SAFE_INTEGER, FrozenMap
+from refimpl.encoding.depth import too_deep
 from refimpl.errors import ChargeChainError
 from refimpl.ledger.state import ADMIN, State
 from refimpl.contracts.market import supply, trading
@@ -125,8 +127,40 @@ def verify_signature(state: State, tx: Transaction) -> None:
                                received=tx.signature.hex()[:16] + "...")
 
 
+#: the envelope fields of a transaction and the type each must have
+_ENVELOPE_TYPES = (("chain_id", str, "a string"), ("kind", str, "a string"),
+                   ("author", str, "a string"), ("nonce", int, "an integer (not a bool)"),
+                   ("body", FrozenMap, "a FrozenMap"), ("signature", bytes, "bytes"))
+
+
+def _check_types(tx: Transaction) -> None:
+    """Every envelope field has its type (E_TX_FIELD naming it): ``nonce`` an int that is not
+    a bool, within the exact JSON range; ``body`` a FrozenMap of at most MAX_BODY_DEPTH levels;
+    ``signature`` bytes. A value of another type never reaches a contract or a store."""
+    if not isinstance(tx, Transaction):
+        raise ChargeChainError("E_TX_FIELD", "not a transaction", field="tx",
+                               expected="Transaction", received=type(tx).__name__)
+    for name, kind, what in _ENVELOPE_TYPES:
+        value = getattr(tx, name)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ChargeChainError("E_TX_FIELD", f"the transaction's {name} is not {what}",
+                                   field=name, expected=kind.__name__,
+                                   received=type(value).__name__)
+    if not -MAX_SAFE_INTEGER <= tx.nonce <= MAX_SAFE_INTEGER:
+        raise ChargeChainError("E_TX_FIELD", "the nonce is outside the exact JSON range",
+                               field="nonce", expected=f"|n| <= {MAX_SAFE_INTEGER}",
+                               received=tx.nonce)
+    if too_deep(tx.body, MAX_BODY_DEPTH):
+        raise ChargeChainError("E_TX_FIELD", f"the body nests more than {MAX_BODY_DEPTH} levels "
+                               "of lists and objects", field="body",
+                               expected=f"<= {MAX_BODY_DEPTH} levels",
+                               received=f"more than {MAX_BODY_DEPTH}")
+
+
 def _check_envelope(state: State, tx: Transaction) -> TxKind:
-    """Chain id, kind, author role and nonce are right; returns the kind's definition."""
+    """Field types, chain id, kind, author role and nonce are right; returns the kind's
+    definition."""
+    _check_types(tx)
     if tx.chain_id != state.chain_id:
         raise ChargeChainError("E_TX_FIELD", "transaction is for another chain", field="chain_id",
                                expected=state.chain_id, received=tx.chain_id)

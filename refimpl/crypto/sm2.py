@@ -7,27 +7,35 @@ Encodings (all big-endian, fixed length for the 256-bit curves here):
 * signature: 64 bytes ``r || s``, each in ``[1, n - 1]``.
 
 Signing hashes ``e = SM3(Z_A || M)`` with ``Z_A = SM3(ENTL_A || ID_A || a || b || x_G || y_G ||
-x_A || y_A)`` (GB/T 32918.2 5.5). When no ``k`` is supplied it is derived deterministically by
-RFC 6979 3.2 with HMAC-SM3 and ``q = n`` (see :func:`sm2_deterministic_nonces`).
+x_A || y_A)`` (GB/T 32918.2 5.5). The nonce ``k`` is derived deterministically by RFC 6979
+3.2 with HMAC-SM3 and ``q = n`` (see :func:`sm2_deterministic_nonces`); a caller-given ``k``
+is for reproducing test vectors only.
 
-Arithmetic is in Jacobian coordinates with ``pow(z, -1, p)`` for the final inversion. Scalar
-multiplication by secret scalars is a Montgomery ladder over the full bit length of ``n``
-(same operation sequence for every scalar). This is a reference implementation in Python: it
-is deterministic and exact, not hardened against timing side channels.
-
-Both curves here have cofactor 1, so a point that satisfies the curve equation (and is not
-the point at infinity, which has no ``04`` encoding) is in the order-``n`` group.
+The curve arithmetic is in :mod:`refimpl.crypto.curve`: the secret scalars (d for the public
+key, k for signing) multiply G by a fixed-base comb over a table of public multiples of G,
+with a complete addition formula, so the sequence of field operations is the same for every
+scalar; verification, which only uses public values, uses Jacobian double-and-add. Nothing
+derived from a private key is cached: signing recomputes ``P_A = [d]G`` for Z_A every time.
+This is a reference implementation in Python: deterministic and exact, not hardened against
+timing side channels.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from typing import Any
 
-import attrs
-
 from refimpl.crypto._bytes import BYTES_LIKE, require_bytes
+from refimpl.crypto.curve import (
+    SM2_TEST_CURVE_FP256,
+    SM2P256V1,
+    Affine,
+    Curve,
+    double_scalar_mult,
+    on_curve,
+    secret_base_mult,
+    to_affine,
+)
 from refimpl.crypto.rfc6979 import rfc6979_nonces
 from refimpl.crypto.sm3 import SM3_DIGEST_SIZE, hmac_sm3, sm3
 from refimpl.errors import ChargeChainError
@@ -53,53 +61,8 @@ __all__ = [
 ]
 
 
-@attrs.frozen(kw_only=True)
-class Curve:
-    """Short-Weierstrass curve y^2 = x^3 + a*x + b over F_p with base point G of prime order n."""
-
-    name: str
-    p: int
-    a: int
-    b: int
-    n: int
-    gx: int
-    gy: int
-
-    @property
-    def field_size(self) -> int:
-        """Bytes in one encoded field element (coordinate): ``ceil(bitlen(p) / 8)``."""
-        return (self.p.bit_length() + 7) // 8
-
-    @property
-    def scalar_size(self) -> int:
-        """Bytes in one encoded scalar (private key, r, s): ``ceil(bitlen(n) / 8)``."""
-        return (self.n.bit_length() + 7) // 8
-
-
-#: The recommended curve sm2p256v1 (GB/T 32918.5-2017 / GM/T 0003.5-2012, section 2).
-SM2P256V1 = Curve(
-    name="sm2p256v1",
-    p=0xFFFFFFFE_FFFFFFFF_FFFFFFFF_FFFFFFFF_FFFFFFFF_00000000_FFFFFFFF_FFFFFFFF,
-    a=0xFFFFFFFE_FFFFFFFF_FFFFFFFF_FFFFFFFF_FFFFFFFF_00000000_FFFFFFFF_FFFFFFFC,
-    b=0x28E9FA9E_9D9F5E34_4D5A9E4B_CF6509A7_F39789F5_15AB8F92_DDBCBD41_4D940E93,
-    n=0xFFFFFFFE_FFFFFFFF_FFFFFFFF_FFFFFFFF_7203DF6B_21C6052B_53BBF409_39D54123,
-    gx=0x32C4AE2C_1F198119_5F990446_6A39C994_8FE30BBF_F2660BE1_715A4589_334C74C7,
-    gy=0xBC3736A2_F4F6779C_59BDCEE3_6B692153_D0A9877C_C62A4740_02DF32E5_2139F0A0,
-)
-
-#: The Fp-256 example curve of the worked signature example (GB/T 32918.2-2016 Annex A,
-#: GM/T 0003.2-2012 Annex A, draft-shen-sm2-ecdsa-02 Appendix A). For tests only.
-SM2_TEST_CURVE_FP256 = Curve(
-    name="sm2-example-fp256",
-    p=0x8542D69E_4C044F18_E8B92435_BF6FF7DE_45728391_5C45517D_722EDB8B_08F1DFC3,
-    a=0x787968B4_FA32C3FD_2417842E_73BBFEFF_2F3C848B_6831D7E0_EC65228B_3937E498,
-    b=0x63E4C6D3_B23B0C84_9CF84241_484BFE48_F61D59A5_B16BA06E_6E12D1DA_27C5249A,
-    n=0x8542D69E_4C044F18_E8B92435_BF6FF7DD_29772063_0485628D_5AE74EE7_C32E79B7,
-    gx=0x421DEBD6_1B62EAB6_746434EB_C3CC315E_32220B3B_ADD50BDC_4C4E6C14_7FEDD43D,
-    gy=0x0680512B_CBB42C07_D47349D2_153B70C4_E5D7FDFC_BFA36EA1_A85841B9_E46E09A2,
-)
-
-#: Default signer identity ID_A (GM/T 0009-2012 section 10; GB/T 35276-2017).
+#: Default signer identity ID_A (GM/T 0009-2012 section 10; GB/T 35276-2017). OpenSSL 3 does
+#: not use it unless told to (``-sigopt distid:1234567812345678``): see docs/crypto.md.
 SM2_DEFAULT_USER_ID = b"1234567812345678"
 
 #: Domain-separation prefix of the seed -> private key rule (:func:`sm2_private_key_from_seed`).
@@ -107,112 +70,6 @@ SM2_KEYGEN_TAG = b"ChargeChain/SM2/private-key/v1"
 
 #: Longest ID_A whose bit length fits the two-byte ENTL_A field.
 _MAX_USER_ID_BYTES = 0xFFFF // 8
-
-# A point in Jacobian coordinates (X, Y, Z) stands for the affine (X/Z^2, Y/Z^3); Z == 0 is
-# the point at infinity. Affine points are (x, y) tuples.
-Jacobian = tuple[int, int, int]
-Affine = tuple[int, int]
-_INFINITY: Jacobian = (1, 1, 0)
-
-
-# --- field and group arithmetic -------------------------------------------------------------
-
-
-def _on_curve(x: int, y: int, curve: Curve) -> bool:
-    """Whether the affine (x, y), coordinates already in [0, p), satisfies the curve equation."""
-    p = curve.p
-    return (y * y - (x * x * x + curve.a * x + curve.b)) % p == 0
-
-
-def _jacobian_double(point: Jacobian, curve: Curve) -> Jacobian:
-    """2P in Jacobian coordinates (general a); the point at infinity for P = O or y = 0."""
-    x1, y1, z1 = point
-    p = curve.p
-    if z1 == 0 or y1 == 0:
-        return _INFINITY
-    yy = y1 * y1 % p
-    s = 4 * x1 * yy % p
-    zz = z1 * z1 % p
-    m = (3 * x1 * x1 + curve.a * zz * zz) % p
-    x3 = (m * m - 2 * s) % p
-    y3 = (m * (s - x3) - 8 * yy * yy) % p
-    z3 = 2 * y1 * z1 % p
-    return (x3, y3, z3)
-
-
-def _jacobian_add(left: Jacobian, right: Jacobian, curve: Curve) -> Jacobian:
-    """P + Q in Jacobian coordinates, complete: handles O, P = Q (doubling) and P = -Q."""
-    x1, y1, z1 = left
-    x2, y2, z2 = right
-    if z1 == 0:
-        return right
-    if z2 == 0:
-        return left
-    p = curve.p
-    z1z1 = z1 * z1 % p
-    z2z2 = z2 * z2 % p
-    u1 = x1 * z2z2 % p
-    u2 = x2 * z1z1 % p
-    s1 = y1 * z2 * z2z2 % p
-    s2 = y2 * z1 * z1z1 % p
-    h = (u2 - u1) % p
-    r = (s2 - s1) % p
-    if h == 0:
-        return _jacobian_double(left, curve) if r == 0 else _INFINITY
-    hh = h * h % p
-    hhh = h * hh % p
-    v = u1 * hh % p
-    x3 = (r * r - hhh - 2 * v) % p
-    y3 = (r * (v - x3) - s1 * hhh) % p
-    z3 = h * z1 * z2 % p
-    return (x3, y3, z3)
-
-
-def _to_affine(point: Jacobian, curve: Curve) -> Affine | None:
-    """The affine form of a Jacobian point, ``None`` for the point at infinity."""
-    x, y, z = point
-    if z == 0:
-        return None
-    p = curve.p
-    z_inv = pow(z, -1, p)
-    z_inv2 = z_inv * z_inv % p
-    return (x * z_inv2 % p, y * z_inv2 * z_inv % p)
-
-
-def _scalar_mult(scalar: int, point: Affine, curve: Curve) -> Jacobian:
-    """[scalar]P by a Montgomery ladder over bitlen(n) bits: one add and one double per bit."""
-    r0: Jacobian = _INFINITY
-    r1: Jacobian = (point[0], point[1], 1)
-    for i in reversed(range(curve.n.bit_length())):
-        if (scalar >> i) & 1:
-            r0 = _jacobian_add(r0, r1, curve)
-            r1 = _jacobian_double(r1, curve)
-        else:
-            r1 = _jacobian_add(r0, r1, curve)
-            r0 = _jacobian_double(r0, curve)
-    return r0
-
-
-def _double_scalar_mult(u: int, p_point: Affine, v: int, q_point: Affine, curve: Curve) -> Jacobian:
-    """[u]P + [v]Q by simultaneous double-and-add (Shamir's trick); public scalars only."""
-    p_jac: Jacobian = (p_point[0], p_point[1], 1)
-    q_jac: Jacobian = (q_point[0], q_point[1], 1)
-    table = {1: p_jac, 2: q_jac, 3: _jacobian_add(p_jac, q_jac, curve)}
-    acc: Jacobian = _INFINITY
-    for i in reversed(range(max(u.bit_length(), v.bit_length()))):
-        acc = _jacobian_double(acc, curve)
-        selector = ((u >> i) & 1) | (((v >> i) & 1) << 1)
-        if selector:
-            acc = _jacobian_add(acc, table[selector], curve)
-    return acc
-
-
-@functools.lru_cache(maxsize=256)
-def _public_point(d: int, curve: Curve) -> Affine:
-    """[d]G for a validated private scalar d (cached: signing needs it for Z_A every time)."""
-    point = _to_affine(_scalar_mult(d, (curve.gx, curve.gy), curve), curve)
-    assert point is not None, "d in [1, n-2] never gives the point at infinity"
-    return point
 
 
 # --- encodings ------------------------------------------------------------------------------
@@ -254,7 +111,7 @@ def sm2_decode_point(data: bytes, *, curve: Curve = SM2P256V1, field: str = "pub
             f"x, y < p of {curve.name}",
             raw.hex(),
         )
-    if not _on_curve(x, y, curve):
+    if not on_curve(x, y, curve):
         raise _key_error(
             field, "public key is not on the curve", f"a point of {curve.name}", raw.hex()
         )
@@ -328,6 +185,13 @@ def sm2_private_key_from_seed(seed: bytes, *, curve: Curve = SM2P256V1) -> bytes
     wide = int.from_bytes(_seed_block(material, 0) + _seed_block(material, 1), "big")
     d = 1 + wide % (curve.n - 2)
     return d.to_bytes(curve.scalar_size, "big")
+
+
+def _public_point(d: int, curve: Curve) -> Affine:
+    """[d]G for a validated private scalar d (recomputed on every call: nothing is cached)."""
+    point = secret_base_mult(d, curve)
+    assert point is not None, "d in [1, n-2] never gives the point at infinity"
+    return point
 
 
 def sm2_public_key(private_key: bytes, *, curve: Curve = SM2P256V1) -> bytes:
@@ -411,7 +275,7 @@ def sm2_deterministic_nonces(
 def _sign_with_nonce(d: int, e: int, k: int, curve: Curve) -> tuple[int, int] | None:
     """(r, s) from GB/T 32918.2 6.1 steps A4-A6, or ``None`` if r = 0, r + k = n or s = 0."""
     n = curve.n
-    point = _to_affine(_scalar_mult(k, (curve.gx, curve.gy), curve), curve)
+    point = secret_base_mult(k, curve)
     assert point is not None, "k in [1, n-1] never gives the point at infinity"
     r = (e + point[0]) % n
     if r == 0 or r + k == n:
@@ -435,17 +299,23 @@ def sm2_sign(
     private_key: bytes,
     message: bytes,
     user_id: bytes = SM2_DEFAULT_USER_ID,
-    k: int | None = None,
     *,
+    k: int | None = None,
     curve: Curve = SM2P256V1,
 ) -> bytes:
     """SM2 signature ``r || s`` (64 bytes) of ``message`` by ``private_key`` (GB/T 32918.2 6.1).
 
-    e = SM3(Z_A || M). With ``k=None`` the nonce is the first candidate of
-    :func:`sm2_deterministic_nonces` that gives r != 0, r + k != n and s != 0 (a rejected
-    candidate moves the DRBG on, as RFC 6979 3.4 says). A caller-given ``k`` is used as is:
-    it must be in [1, n - 1] and, if it hits one of those rejection cases, ``E_KEY`` (field
-    ``k``) is raised rather than silently choosing another nonce.
+    e = SM3(Z_A || M). The nonce is the first candidate of :func:`sm2_deterministic_nonces`
+    (RFC 6979 with HMAC-SM3) that gives r != 0, r + k != n and s != 0; a rejected candidate
+    moves the DRBG on, as RFC 6979 3.4 says. Leave ``k`` alone.
+
+    ``k`` (keyword-only) is for reproducing published test vectors only. It is used as is:
+    it must be in [1, n - 1] and, if it hits one of the rejection cases, ``E_KEY`` (field
+    ``k``) is raised rather than silently choosing another nonce. A nonce that is known or
+    used twice gives the private key away: from s = (1 + d)^-1 (k - r d) mod n, one
+    signature (r, s) with a known k gives d = (k - s) / (s + r) mod n, and two signatures
+    (r1, s1), (r2, s2) of different messages with the same unknown k give
+    d = (s2 - s1) / (s1 + r1 - s2 - r2) mod n.
     """
     d = _decode_private_key(private_key, curve)
     payload = require_bytes(message, "message")
@@ -495,7 +365,7 @@ def sm2_verify(
     if t == 0:
         return False
     e = int.from_bytes(sm3(_za(point, uid, curve) + payload), "big")
-    combined = _to_affine(_double_scalar_mult(s, (curve.gx, curve.gy), t, point, curve), curve)
+    combined = to_affine(double_scalar_mult(s, (curve.gx, curve.gy), t, point, curve), curve)
     if combined is None:
         return False
     return (e + combined[0]) % n == r

@@ -7,9 +7,12 @@ from refimpl.encoding.canonical import (
     fraction_to_str,
     to_plain,
 )
+from refimpl.encoding.depth import MAX_BODY_DEPTH, MAX_DEPTH
 from refimpl.encoding.frozenmap import FrozenMap
 
 __all__ = [
+    "MAX_BODY_DEPTH",
+    "MAX_DEPTH",
     "MAX_SAFE_INTEGER",
     "FrozenMap",
     "canonical_bytes",

@@ -10,7 +10,9 @@ Plain data is: ``None``, ``bool``, ``int`` (|n| <= 2**53 - 1, the JCS/IEEE-754 e
 * ``fractions.Fraction`` -> the string ``"n/d"`` in lowest terms with ``d > 0`` (``"3/1"`` for 3);
 * ``enum.Enum`` -> its value.
 
-Anything else, and every ``float``, is rejected with ``E_ENCODING``.
+Anything else, and every ``float``, is rejected with ``E_ENCODING``; so is a value that nests
+more than :data:`~refimpl.encoding.depth.MAX_DEPTH` (64) levels of lists and objects (the limit
+is checked as the value is lowered, long before Python's recursion limit).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 import attrs
 import rfc8785
 
+from refimpl.encoding.depth import MAX_DEPTH
 from refimpl.errors import ChargeChainError
 
 __all__ = [
@@ -100,8 +103,9 @@ class _Lowering:
     def __init__(self) -> None:
         self.exotic_keys = False
 
-    def lower(self, value: Any, where: Any) -> Any:
-        """Lower one value; ``where`` locates it for error messages."""
+    def lower(self, value: Any, where: Any, depth: int = 0) -> Any:
+        """Lower one value; ``where`` locates it for error messages, ``depth`` counts the
+        lists and objects around it."""
         kind = type(value)
         if kind is str:
             return _text(value, where)
@@ -110,9 +114,9 @@ class _Lowering:
                 return value
         elif value is None or kind is bool:
             return value
-        return self._lower_other(value, where)
+        return self._lower_other(value, where, depth)
 
-    def _lower_other(self, value: Any, where: Any) -> Any:
+    def _lower_other(self, value: Any, where: Any, depth: int) -> Any:
         """The less common kinds of value (subclasses of str and int among them)."""
         if isinstance(value, str):
             return _text(value, where)
@@ -131,9 +135,16 @@ class _Lowering:
         if isinstance(value, (bytes, bytearray)):
             return bytes(value).hex()
         if isinstance(value, enum.Enum):
-            return self.lower(value.value, where)
+            return self.lower(value.value, where, depth)
+        container = attrs.has(type(value)) or isinstance(value, (Mapping, list, tuple))
+        if container and depth >= MAX_DEPTH:
+            raise ChargeChainError("E_ENCODING", f"a value nested deeper than {MAX_DEPTH} levels "
+                                   "of lists and objects has no canonical form",
+                                   field=_path(where)[:200], expected=f"<= {MAX_DEPTH} levels",
+                                   received=f"more than {MAX_DEPTH}")
+        depth += 1
         if attrs.has(type(value)):
-            return {name: self.lower(getattr(value, name), (where, name))
+            return {name: self.lower(getattr(value, name), (where, name), depth)
                     for name in value_fields(type(value))}
         if isinstance(value, Mapping):
             out = {}
@@ -143,10 +154,10 @@ class _Lowering:
                                            field=_path(where), expected="str", received=key)
                 if key and max(key) > "\ud7ff":
                     self.exotic_keys = True
-                out[_text(key, where)] = self.lower(item, (where, key))
+                out[_text(key, where)] = self.lower(item, (where, key), depth)
             return out
         if isinstance(value, (list, tuple)):
-            return [self.lower(item, (where, i)) for i, item in enumerate(value)]
+            return [self.lower(item, (where, i), depth) for i, item in enumerate(value)]
         raise ChargeChainError("E_ENCODING", "value has no canonical form", field=_path(where),
                                expected="plain data", received=type(value).__name__)
 

@@ -21,7 +21,8 @@ from typing import Any
 
 import attrs
 
-from refimpl.encoding import FrozenMap, fraction_from_str
+from refimpl.encoding import MAX_DEPTH, FrozenMap, fraction_from_str
+from refimpl.encoding.depth import json_text_too_deep
 from refimpl.errors import ChargeChainError
 from refimpl.ledger.state import State
 from refimpl.ledger.worldstate import MAP_SECTIONS, META, SCALAR_FIELDS, encode_value
@@ -93,20 +94,34 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def parse_json(raw: Any, field: str, *, canonical: bool = False) -> Any:
-    """Plain data from JSON text or UTF-8 bytes, else E_DECODING (also for nesting too deep
-    to parse); ``canonical``: no floats, NaN or duplicate member names either."""
+    """Plain data from JSON text or UTF-8 bytes, else E_DECODING; ``canonical``: no floats,
+    NaN or duplicate member names either.
+
+    Text nested more than :data:`~refimpl.encoding.MAX_DEPTH` (64) levels is refused before
+    the parser sees it (a linear scan that never recurses: docs, "Input limits").
+    """
     hooks: dict[str, Any] = {}
     if canonical:
         hooks = {"parse_float": _reject_float, "parse_constant": _reject_constant,
                  "object_pairs_hook": _unique_object}
+    expected = "RFC 8785 JSON" if canonical else "JSON"
     try:
-        text = bytes(raw).decode("utf-8") if isinstance(raw, (bytes, memoryview)) else raw
+        text = bytes(raw).decode("utf-8") if isinstance(raw, (bytes, bytearray, memoryview)) else raw
+        if not isinstance(text, str):
+            raise TypeError(f"JSON is text or bytes, not {type(raw).__name__}")
+        if json_text_too_deep(text):
+            raise _error(f"JSON nested deeper than {MAX_DEPTH} levels of arrays and objects",
+                         field, f"{expected}, at most {MAX_DEPTH} levels", _head(raw))
         return json.loads(text, **hooks)
     except (ValueError, TypeError, RecursionError) as error:
-        received = bytes(raw)[:40].hex() if isinstance(raw, (bytes, memoryview)) else (
-            repr(raw)[:40])
-        raise _error(f"not JSON: {str(error)[:200]}", field,
-                     "RFC 8785 JSON" if canonical else "JSON", received) from None
+        raise _error(f"not JSON: {str(error)[:200]}", field, expected, _head(raw)) from None
+
+
+def _head(raw: Any) -> str:
+    """The first bytes (hex) or characters of a document, for an error message."""
+    if isinstance(raw, (bytes, bytearray, memoryview)):
+        return bytes(raw)[:40].hex()
+    return repr(raw[:40] if isinstance(raw, str) else type(raw).__name__)
 
 
 def parse_canonical_json(raw: Any, field: str) -> Any:

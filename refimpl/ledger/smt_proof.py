@@ -80,8 +80,14 @@ _hot_sm3: Callable[[bytes], bytes] = _fast_sm3()
 
 
 def key_hash(key: str) -> bytes:
-    """SM3 of the key's UTF-8 bytes: the leaf's position in the tree."""
-    return sm3(key.encode("utf-8"))
+    """SM3 of the key's UTF-8 bytes: the leaf's position in the tree (E_ENCODING for a key
+    with no UTF-8 form: an unpaired surrogate)."""
+    try:
+        return sm3(key.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ChargeChainError("E_ENCODING", "a key with an unpaired surrogate has no UTF-8 form",
+                               field="key", expected="valid Unicode text",
+                               received=key.encode("utf-8", "backslashreplace").decode()[:40]) from None
 
 
 def value_hash(value: bytes) -> bytes:

@@ -8,7 +8,8 @@ from typing import Any
 import attrs
 
 from refimpl.crypto import sm2_sign, sm3
-from refimpl.encoding import FrozenMap, canonical_bytes, to_plain
+from refimpl.encoding import MAX_BODY_DEPTH, FrozenMap, canonical_bytes, to_plain
+from refimpl.encoding.depth import too_deep
 from refimpl.errors import ChargeChainError
 
 __all__ = [
@@ -25,12 +26,26 @@ __all__ = [
 TX_DOMAIN = "chargechain/tx/v1"
 
 
-def freeze(value: Any) -> Any:
-    """Plain data made immutable: dicts become FrozenMaps and lists tuples, recursively."""
+def freeze(value: Any, *, limit: int = MAX_BODY_DEPTH, field: str = "body") -> Any:
+    """Plain data made immutable: dicts become FrozenMaps and lists tuples, recursively.
+
+    Data nesting more than ``limit`` levels of lists and objects (a transaction body's
+    limit, :data:`~refimpl.encoding.MAX_BODY_DEPTH`) is E_TX_FIELD naming ``field``; the
+    depth is checked without recursion before anything is copied.
+    """
+    if too_deep(value, limit):
+        raise ChargeChainError("E_TX_FIELD", f"nested deeper than {limit} levels of lists and "
+                               "objects", field=field, expected=f"<= {limit} levels",
+                               received=f"more than {limit}")
+    return _freeze(value)
+
+
+def _freeze(value: Any) -> Any:
+    """:func:`freeze` once the depth is known to be small."""
     if isinstance(value, Mapping):
-        return FrozenMap({k: freeze(v) for k, v in value.items()})
+        return FrozenMap({k: _freeze(v) for k, v in value.items()})
     if isinstance(value, (list, tuple)):
-        return tuple(freeze(v) for v in value)
+        return tuple(_freeze(v) for v in value)
     return value
 
 
@@ -79,7 +94,10 @@ def make_transaction(
     private_key: bytes | None,
 ) -> Transaction:
     """Build a transaction and, given the author's private key, sign it (deterministic SM2)."""
-    unsigned = Transaction(chain_id, kind, author, nonce, freeze(dict(body)))
+    if not isinstance(body, Mapping):
+        raise ChargeChainError("E_TX_FIELD", "a transaction body is an object", field="body",
+                               expected="object", received=type(body).__name__)
+    unsigned = Transaction(chain_id, kind, author, nonce, freeze(dict(body), field="body"))
     if private_key is None:
         return unsigned
     return attrs.evolve(unsigned, signature=sm2_sign(private_key, signing_bytes(unsigned)))
@@ -106,6 +124,12 @@ def transaction_from_plain(plain: Any) -> Transaction:
     if set(plain) != expected_keys:
         raise ChargeChainError("E_DECODING", "transaction has unexpected or missing fields",
                                field="tx", expected=sorted(expected_keys), received=sorted(plain))
+    body = _require(plain, "body", Mapping)
+    if too_deep(body, MAX_BODY_DEPTH):
+        raise ChargeChainError("E_DECODING", f"a transaction body nests at most "
+                               f"{MAX_BODY_DEPTH} levels of arrays and objects", field="body",
+                               expected=f"<= {MAX_BODY_DEPTH} levels",
+                               received=f"more than {MAX_BODY_DEPTH}")
     signature_hex = _require(plain, "signature", str)
     try:
         signature = bytes.fromhex(signature_hex)
@@ -117,9 +141,15 @@ def transaction_from_plain(plain: Any) -> Transaction:
         kind=_require(plain, "kind", str),
         author=_require(plain, "author", str),
         nonce=_require(plain, "nonce", int),
-        body=freeze(_require(plain, "body", Mapping)),
+        body=freeze(body),
         signature=signature,
     )
-    if to_plain(tx) != plain:
+    try:
+        canonical = to_plain(tx) == plain
+    except ChargeChainError as error:  # a value JSON can hold but canonical bytes cannot
+        raise ChargeChainError("E_DECODING", f"transaction has no canonical form: "
+                               f"{error.message}", field=error.field, expected=error.expected,
+                               received=error.received) from None
+    if not canonical:
         raise ChargeChainError("E_DECODING", "transaction is not in canonical form", field="tx")
     return tx

@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 
 from refimpl.chain.block import BlockHeader, header_hash
-from refimpl.encoding import to_plain
+from refimpl.encoding import canonical_bytes, to_plain
 from refimpl.errors import ChargeChainError
 from refimpl.ledger.decode import decode_plain, parse_json
 from refimpl.ledger.smt import proof_from_plain, proof_to_plain, verify_entry
@@ -96,8 +96,16 @@ def _fields(doc: Any) -> dict[str, Any]:
                         received)
     if doc["format"] != PROOF_FORMAT:
         raise _decoding("unknown proof document format", "format", PROOF_FORMAT, doc["format"])
-    if not isinstance(doc["key"], str) or not isinstance(doc["header_hash"], str):
-        raise _decoding("key and header_hash are strings", "key/header_hash")
+    if not isinstance(doc["key"], str):
+        raise _decoding("the key is a string", "key", "string", type(doc["key"]).__name__)
+    digest = doc["header_hash"]
+    if not (isinstance(digest, str) and len(digest) == 64
+            and all(c in "0123456789abcdef" for c in digest)):
+        raise _decoding("header_hash is 64 lower-case hex digits", "header_hash",
+                        "64 lower-case hex digits", str(digest)[:80])
+    height = doc["height"]
+    if not isinstance(height, int) or isinstance(height, bool) or height < 0:
+        raise _decoding("height is an integer >= 0", "height", "integer >= 0", str(height)[:40])
     return doc
 
 
@@ -112,7 +120,7 @@ def verify_document(doc: Any, trusted_header_hash: bytes | None = None) -> Proof
         ("header_hash", digest.hex() == doc["header_hash"], digest.hex(), doc["header_hash"]),
         ("height", doc["height"] == header.height, header.height, doc["height"]),
         ("value", value is None and doc["value"] is None
-         or value is not None and _json_or_none(value) == doc["value"],
+         or value is not None and _same_json(_json_or_none(value), doc["value"]),
          "value_hex decoded as JSON", str(doc["value"])[:60]),
     ]
     if trusted_header_hash is not None:
@@ -127,6 +135,14 @@ def verify_document(doc: Any, trusted_header_hash: bytes | None = None) -> Proof
             return ProofCheck(False, doc["key"], header.height, digest.hex(), doc["value_hex"],
                               error.as_dict())
     return ProofCheck(True, doc["key"], header.height, digest.hex(), doc["value_hex"])
+
+
+def _same_json(a: Any, b: Any) -> bool:
+    """The same JSON value (``true`` is not ``1``, ``1`` is not ``1.0``): same canonical bytes."""
+    try:
+        return a is not _NOT_JSON and canonical_bytes(a) == canonical_bytes(b)
+    except ChargeChainError:
+        return False
 
 
 def _json_or_none(raw: bytes) -> Any:

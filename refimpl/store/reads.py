@@ -58,7 +58,7 @@ def check_key(key: object, field: str = "key") -> bytes:
                                received=repr(key)[:60])
     try:
         return key_hash(key)
-    except UnicodeEncodeError:
+    except (UnicodeEncodeError, ChargeChainError):  # no UTF-8 form: an unpaired surrogate
         raise ChargeChainError("E_DECODING", "a world-state key is valid Unicode text",
                                field=field, received=repr(key)[:60]) from None
 

@@ -128,12 +128,34 @@ def genesis_rows(block: Block, tip: Tip) -> BlockRows:
 
 
 def stored_json(raw: Any, field: str) -> Any:
-    """Stored JSON text or bytes, parsed (E_DECODING naming the row otherwise)."""
-    return parse_json(raw, field)
+    """A stored JSON document, parsed: it must be exactly its RFC 8785 canonical bytes (no
+    whitespace, no duplicate or unsorted member names, no float, no upper-case escape, at most
+    64 levels deep), as every writer stores it. E_DECODING naming the row otherwise."""
+    if isinstance(raw, (bytes, memoryview)):
+        data = bytes(raw)
+    elif isinstance(raw, str):
+        data = raw.encode("utf-8", "surrogatepass")
+    else:
+        raise ChargeChainError("E_DECODING", "a stored document is JSON text or bytes",
+                               field=field, expected="text or bytes",
+                               received=type(raw).__name__)
+    plain = parse_json(data, field, canonical=True)
+    try:
+        canonical = canonical_bytes(plain)
+    except ChargeChainError as error:  # e.g. an integer beyond the exact JSON range
+        raise ChargeChainError("E_DECODING", f"a stored document has no canonical form: "
+                               f"{error.message}", field=field, expected=error.expected,
+                               received=error.received) from None
+    if canonical != data:
+        raise ChargeChainError("E_DECODING", "a stored document is exactly its canonical bytes "
+                               "(RFC 8785)", field=field,
+                               expected=canonical[:60].decode("utf-8", "replace"),
+                               received=data[:60].decode("utf-8", "replace"))
+    return plain
 
 
 def decode_block(raw: Any, height: int) -> Block:
-    """A stored block (canonical JSON value; whitespace is tolerated)."""
+    """A stored block: exactly its canonical bytes, decoded strictly."""
     try:
         return block_from_plain(stored_json(raw, f"blocks[{height}]"))
     except ChargeChainError as error:

@@ -107,6 +107,9 @@ def connect(path: Path, *, write: bool) -> sqlite3.Connection:
     """
     path = Path(path)
     if not path.is_file():
+        if path.is_dir():
+            raise store_error("the path is a directory, not a store file", path,
+                              expected="a store file")
         raise store_error("no store file", path)
     try:
         db = sqlite3.connect(_uri(path, "rw"), uri=True, isolation_level=None,

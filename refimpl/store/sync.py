@@ -8,6 +8,8 @@ differs, or more blocks than the chain has) is left untouched and reported as E_
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,8 +19,42 @@ from refimpl.chain.genesis import GenesisConfig
 from refimpl.errors import ChargeChainError
 from refimpl.node.certificate import Certificate
 from refimpl.store.node_store import Hook, NodeStore
+from refimpl.store.schema import store_error
 
-__all__ = ["executed_tips", "store_chain"]
+__all__ = ["check_target", "executed_tips", "store_chain"]
+
+
+def check_target(path: Path) -> None:
+    """E_STORE now if :func:`store_chain` could not write ``path`` (checked before a long run).
+
+    An existing ``path`` must be a store this process may open for writing; an absent one
+    needs an existing folder this process may create files in (probed with a temporary
+    file, removed at once) and no leftover SQLite journal beside it. Whether an existing
+    store holds the same chain is only known once the chain is built.
+    """
+    path = Path(path)
+    if path.exists() or path.is_symlink():
+        if not path.is_file():
+            raise store_error("the path is not a file (a directory?)", path,
+                              expected="a store file, or a new file in an existing folder")
+        NodeStore.open(path, write=True).close()
+        return
+    folder = path.parent
+    if not folder.is_dir():
+        raise store_error("the folder of the store does not exist", path,
+                          expected="a file in an existing folder")
+    for journal in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if journal.exists() or journal.is_symlink():
+            raise store_error("a leftover SQLite journal lies beside the store; SQLite would "
+                              "apply it to the new file", journal)
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.probe-", dir=folder)
+    except OSError as error:
+        raise store_error(f"cannot create files in the folder of the store "
+                          f"({error.strerror or error})", path,
+                          expected="a folder this process may write") from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def executed_tips(config: GenesisConfig, blocks: Sequence[Block]) -> list[Tip]:
