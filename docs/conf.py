@@ -584,7 +584,7 @@ def _gen_tests() -> None:
 
 #: Commands the CLI page documents by hand; anything else registered is still listed.
 CLI_COMMANDS = ("demo", "validate", "bills", "stations", "state", "store", "prove", "bench",
-                "spec", "figures", "evidence", "export")
+                "spec", "figures", "evidence", "export", "vectors", "conformance")
 
 
 def _help_text(command, info_name: str, parent):

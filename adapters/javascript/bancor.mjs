@@ -139,9 +139,15 @@ export function bancorSale(input) {
 }
 const FILL = ['price', 'wh', 'money', 'escrow_fen', 'remaining_wh', 'supply', 'reserve', 'crr_ppm'];
 export function marketFill(input) {
-  const v = ints(input, FILL);
-  // Upper bound 10^15: not documented (bancor.md names only negatives); probed from the reference.
-  for (const k of FILL) if (v[k] < 0n || v[k] > 10n ** 15n) throw new CCError('E_TX_FIELD', `${k}: outside 0..10^15`);
+  // Each field in the listed order, its type then its range. The upper bound 10^15 is not
+  // documented (bancor.md names only negative values); probed from the reference.
+  members(input, FILL);
+  const v = {};
+  for (const k of FILL) {
+    v[k] = input.get(k);
+    if (typeof v[k] !== 'bigint') decErr(`${k}: not an integer`);
+    if (v[k] < 0n || v[k] > 10n ** 15n) throw new CCError('E_TX_FIELD', `${k}: outside 0..10^15`);
+  }
   const p = v.price, q = v.wh;
   const proceeds = floorDiv(p * q, 1000n);
   const keep = ceilDiv(p * (v.remaining_wh - q), 1000n);

@@ -25,22 +25,26 @@ const M31 = 1n << 31n;
 // --- credit ------------------------------------------------------------------------------------
 function parseCredit(v, name = 'credit') {
   members(v, ['award_sum', 'count', 'unpaid', 'repaid'], [], name);
+  // Checked in the order of the ranges on credit.md (count first), each its type then its range.
   const c = {};
-  for (const k of ['award_sum', 'count', 'unpaid', 'repaid']) c[k] = int(v.get(k), `${name}.${k}`);
-  intIn(c.count, 0n, M31, `${name}.count`);
-  if (babs(c.award_sum) > c.count) fieldErr(`${name}.award_sum: |award_sum| > count`);
-  if (c.unpaid < 0n || c.unpaid > c.count) fieldErr(`${name}.unpaid: out of range`);
-  intIn(c.repaid, 0n, M31, `${name}.repaid`);
+  c.count = intIn(v.get('count'), 0n, M31, `${name}.count`);
+  c.award_sum = intIn(v.get('award_sum'), -c.count, c.count, `${name}.award_sum`);
+  c.unpaid = intIn(v.get('unpaid'), 0n, c.count, `${name}.unpaid`);
+  c.repaid = intIn(v.get('repaid'), 0n, M31, `${name}.repaid`);
   return c;
 }
 const creditMap = (c) => new Map([['award_sum', c.award_sum], ['count', c.count], ['unpaid', c.unpaid], ['repaid', c.repaid]]);
 const rV = (c) => (c.count > 0n ? new Ratio(c.award_sum, c.count) : new Ratio(0n, 1n));
 
 export function creditUpdate(input) {
-  members(input, ['credit', 'event'], ['payment_fen', 'balance_after_fen', 'params']);
-  const c = parseCredit(input.get('credit'));
+  // Order (credit.md gives none; probed from the reference): the members, where payment_fen and
+  // balance_after_fen belong to event "settle" only and are required there; the credit terms;
+  // params; the event; then payment_fen and balance_after_fen.
+  if (!(input instanceof Map)) decErr('input: not an object');
   const event = input.get('event');
-  if (event !== 'settle' && event !== 'repay') decErr('event: unknown');
+  const pay = event === 'settle' ? ['payment_fen', 'balance_after_fen'] : [];
+  members(input, ['credit', 'event', ...pay], ['params']);
+  const c = parseCredit(input.get('credit'));
   let creditMin = new Ratio(0n, 1n);
   if (input.has('params')) {
     const p = input.get('params');
@@ -50,8 +54,8 @@ export function creditUpdate(input) {
       if (creditMin.cmp(-1n) < 0 || creditMin.cmp(1n) > 0) fieldErr('credit_min: outside [-1, 1]');
     }
   }
+  if (event !== 'settle' && event !== 'repay') decErr('event: unknown');
   if (event === 'settle') {
-    if (!input.has('payment_fen') || !input.has('balance_after_fen')) decErr('settle needs payment_fen and balance_after_fen');
     const pay = intIn(input.get('payment_fen'), 0n, 10n ** 12n, 'payment_fen');
     const bal = intIn(input.get('balance_after_fen'), -(10n ** 12n), 10n ** 12n, 'balance_after_fen');
     if (pay > 0n) {
@@ -60,7 +64,6 @@ export function creditUpdate(input) {
       if (award < 0n) c.unpaid += 1n;
     }
   } else {
-    if (input.has('payment_fen') || input.has('balance_after_fen')) decErr('repay takes no payment');
     c.award_sum += c.unpaid; c.count += c.unpaid; c.repaid += c.unpaid; c.unpaid = 0n;
   }
   const r = rV(c);
@@ -72,10 +75,10 @@ const BEAN_FIELDS = ['pool_fen', 'reward_fen', 'reserve_fen', 'outstanding_beans
   'max_beans', 'held_beans', 'electricity_fen', 'beans', 'price_bp', 'members'];
 export function beansAmounts(input) {
   members(input, BEAN_FIELDS);
+  // Each field in the listed order, its type then its range. The upper bound 10^15 is not
+  // documented (beans.md names only negative values); probed from the reference.
   const v = {};
-  for (const k of BEAN_FIELDS) v[k] = int(input.get(k), k);
-  // Upper bound 10^15: not documented (beans.md names only negatives); probed from the reference.
-  for (const k of BEAN_FIELDS) if (v[k] < 0n || v[k] > 10n ** 15n) fieldErr(`${k}: outside 0..10^15`);
+  for (const k of BEAN_FIELDS) v[k] = intIn(input.get(k), 0n, 10n ** 15n, k);
   const headroom = v.reserve_fen - v.outstanding_beans;
   return new Map([
     ['reward_due_fen', bmin(v.pool_fen, v.reward_fen)],
@@ -92,10 +95,10 @@ export function beansAmounts(input) {
 const SUPPLY_FIELDS = ['energy_wh', 'delivered_wh', 'price_fen_per_kwh', 'catalog_fen_per_kwh', 'power_w', 'window_s'];
 export function supplyAmounts(input) {
   members(input, SUPPLY_FIELDS);
+  // Each field in the listed order, its type then its range. The upper bound 10^12 is not
+  // documented (supply.md names only negative values); probed from the reference.
   const v = {};
-  for (const k of SUPPLY_FIELDS) v[k] = int(input.get(k), k);
-  // Upper bound 10^12: not documented (supply.md names only negatives); probed from the reference.
-  for (const k of SUPPLY_FIELDS) if (v[k] < 0n || v[k] > 10n ** 12n) fieldErr(`${k}: outside 0..10^12`);
+  for (const k of SUPPLY_FIELDS) v[k] = intIn(input.get(k), 0n, 10n ** 12n, k);
   const value = (e, p) => roundHalfUp(p * e, 1000n);
   const cap = floorDiv(v.power_w * v.window_s, 3600n);
   const supplier = value(v.energy_wh, v.price_fen_per_kwh);
@@ -117,22 +120,28 @@ export function supplyAmounts(input) {
 // --- evaluation --------------------------------------------------------------------------------
 const DEFAULTS = { alpha: new Ratio(10n), beta: new Ratio(1n, 2n), sigma: new Ratio(1n), evaluation_max: 5n,
   rating_max: 5n, rating_full_weight_fen: 1000n };
+// Ranges and order: NOT on docs/profiles/evaluation.md (it has no Errors section). Inferred: from
+// the vectors, beta 3/2 is E_TX_FIELD and alpha 1/1000 is accepted (so DF-30's alpha >= 1 and
+// its E_PARAMETER do not apply here); the bounds below and the order (alpha, beta, sigma,
+// evaluation_max, rating_max, rating_full_weight_fen, each its type then its range) were probed
+// from the reference adapter.
+const R1000 = [new Ratio(1n, 1000n), new Ratio(1000n)];
+function ratioIn(v, lo, hi, name) {
+  const r = parseRatio(v, name);
+  if (r.cmp(lo) < 0 || r.cmp(hi) > 0) fieldErr(`${name}: out of range`);
+  return r;
+}
 function evalParams(input) {
   const p = { ...DEFAULTS };
   if (!input.has('params')) return p;
   const m = input.get('params');
   members(m, [], Object.keys(DEFAULTS), 'params');
-  for (const k of ['alpha', 'beta', 'sigma']) if (m.has(k)) p[k] = parseRatio(m.get(k), k);
-  for (const k of ['evaluation_max', 'rating_max', 'rating_full_weight_fen']) if (m.has(k)) p[k] = int(m.get(k), k);
-  // Ranges. NOT documented on docs/profiles/evaluation.md (no Errors section); inferred from the
-  // vectors: beta 3/2 is E_TX_FIELD, alpha 1/1000 is accepted (so DF-30's alpha >= 1 and its
-  // E_PARAMETER do not apply here). The other bounds are the ones that keep the formulas defined.
-  if (p.beta.cmp(0n) < 0 || p.beta.cmp(1n) > 0) fieldErr('beta: outside [0, 1]');
-  if (p.alpha.cmp(0n) <= 0) fieldErr('alpha: not > 0');
-  if (p.sigma.cmp(0n) <= 0) fieldErr('sigma: not > 0');
-  if (p.evaluation_max < 1n) fieldErr('evaluation_max: < 1');
-  if (p.rating_max < 1n) fieldErr('rating_max: < 1');
-  if (p.rating_full_weight_fen < 1n) fieldErr('rating_full_weight_fen: < 1');
+  if (m.has('alpha')) p.alpha = ratioIn(m.get('alpha'), ...R1000, 'alpha');
+  if (m.has('beta')) p.beta = ratioIn(m.get('beta'), 0n, 1n, 'beta');
+  if (m.has('sigma')) p.sigma = ratioIn(m.get('sigma'), ...R1000, 'sigma');
+  if (m.has('evaluation_max')) p.evaluation_max = intIn(m.get('evaluation_max'), 1n, 100n, 'evaluation_max');
+  if (m.has('rating_max')) p.rating_max = intIn(m.get('rating_max'), 1n, 100n, 'rating_max');
+  if (m.has('rating_full_weight_fen')) p.rating_full_weight_fen = intIn(m.get('rating_full_weight_fen'), 1n, 10n ** 12n, 'rating_full_weight_fen');
   return p;
 }
 
@@ -159,13 +168,15 @@ export function evaluationRate(input) {
   members(input, ['r_micro', 'ratings', 'rating', 'credit', 'cost_fen', 'endorsed', 'owed'], ['params']);
   const p = evalParams(input);
   const Dm = p.evaluation_max * 1000000n;
+  // Order and bounds (cost_fen >= 0 from the vectors; the rest probed): params first, then
+  // r_micro, ratings, rating, credit, cost_fen, owed, endorsed.
   const r = intIn(input.get('r_micro'), 0n, Dm, 'r_micro');
-  const ratings = intIn(input.get('ratings'), 0n, null, 'ratings');
+  const ratings = intIn(input.get('ratings'), 0n, M31, 'ratings');
   const rating = intIn(input.get('rating'), 1n, p.rating_max, 'rating');
   const credit = parseCredit(input.get('credit'));
-  const cost = intIn(input.get('cost_fen'), 0n, null, 'cost_fen'); // >= 0: inferred from the vectors
-  const endorsed = intIn(input.get('endorsed'), 0n, null, 'endorsed');
-  const owed = intIn(input.get('owed'), 0n, null, 'owed');
+  const cost = intIn(input.get('cost_fen'), 0n, 10n ** 12n, 'cost_fen');
+  const owed = intIn(input.get('owed'), 0n, M31, 'owed');
+  const endorsed = intIn(input.get('endorsed'), 0n, M31, 'endorsed');
   const m = owed === 0n ? new Ratio(0n) : p.beta.mul(new Ratio(bmin(endorsed, owed), owed));
   const w = rmax(rV(credit), 0n).mul(rmin(1n, new Ratio(bmax(cost, 0n), p.rating_full_weight_fen)));
   const R = new Ratio(r, 1000000n);

@@ -1,7 +1,6 @@
 // Pricing a charging session: docs/profiles/settlement.md, docs/contracts.md (SET-2..SET-7,
 // TAR-1, TAR-2), IR-TOU-3, IR-TOU-4, IR-ROUND-2, IR-SETTLE-2, IR-PRIV-3. BigInt only.
 import { CCError } from './errors.mjs';
-import { JFloat } from './json.mjs';
 
 const fieldErr = (m) => { throw new CCError('E_TX_FIELD', m); };
 const decErr = (m) => { throw new CCError('E_DECODING', m); };
@@ -175,4 +174,3 @@ export function opPrice(input) {
     ['operator_fen', serv - commission],
   ]);
 }
-export { JFloat };

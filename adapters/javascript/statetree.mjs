@@ -46,11 +46,13 @@ function prove(pairs, kh) {
 /** Decode a {key: hex} object (nulls allowed when allowNull); returns Map key -> bytes|null. */
 function decodeMap(v, allowNull, name) {
   if (!(v instanceof Map)) decErr(`${name}: not an object`);
+  // Entry by entry: the value, then the key's UTF-8 form (order probed from the reference).
   const out = new Map();
   for (const [k, x] of v) {
-    if (x === null && allowNull) { out.set(k, null); continue; }
-    if (!isHex(x)) decErr(`${name}[${k}]: not lower-case hex`);
-    out.set(k, Buffer.from(x, 'hex'));
+    if (x === null && allowNull) out.set(k, null);
+    else if (!isHex(x)) decErr(`${name}[${k}]: not lower-case hex`);
+    else out.set(k, Buffer.from(x, 'hex'));
+    keyHash(k);
   }
   return out;
 }
@@ -75,11 +77,8 @@ function pairsOf(map) {
 export function stateTreeRoot(input) {
   members(input, ['entries'], ['updates']);
   const { entries, batches } = decodeEntries(input, ['updates']);
-  // Keys of every batch must have a UTF-8 form too (they are hashed when applied).
-  for (const b of batches) for (const k of b.keys()) keyHash(k);
   const map = new Map(entries);
   for (const b of batches) for (const [k, v] of b) { if (v === null) map.delete(k); else map.set(k, v); }
-  for (const k of entries.keys()) keyHash(k);
   return new Map([['root', toHex(root(pairsOf(map), 0))]]);
 }
 

@@ -129,6 +129,8 @@ class ChargeChainGroup(click.Group):
     def main(self, args: Any = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
              **extra: Any) -> Any:
+        """Run the command line; every failure ends as one line on standard error and its
+        documented exit status (``standalone_mode=False``: click's behaviour, unchanged)."""
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, **extra)
         try:
@@ -156,6 +158,7 @@ class ChargeChainGroup(click.Group):
         sys.exit(result if isinstance(result, int) else EXIT_OK)
 
     def invoke(self, ctx: click.Context) -> Any:
+        """Run the chosen command; a closed standard output (``| head``) is status 3."""
         try:
             return super().invoke(ctx)
         except BrokenPipeError:  # the reader of standard output went away (``| head``)

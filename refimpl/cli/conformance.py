@@ -29,7 +29,7 @@ def vectors() -> None:
 
 
 @vectors.command("generate")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Folder to write (default: ./vectors, or the source tree's).")
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 and list the files that are not up to date.")
@@ -64,7 +64,7 @@ def conformance() -> None:
 
 
 @conformance.command("run", context_settings={"ignore_unknown_options": True})
-@click.option("--vectors", "vectors_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--vectors", "vectors_dir", type=click.Path(path_type=Path),
               default=None, help="The vectors folder (default: ./vectors, or the source tree's).")
 @click.option("--profile", "profiles", multiple=True,
               help="Only this profile (repeatable; default: every profile).")
@@ -119,7 +119,7 @@ def adapter() -> None:
               help="Run only this many mutants, a fixed sample (the lowest SM3 of their ids).")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
               help="Package copies run in parallel.")
-@click.option("--vectors", "vectors_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--vectors", "vectors_dir", type=click.Path(path_type=Path),
               default=None, help="The vectors folder (default: ./vectors, or the source tree's).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcomes as JSON.")
 def mutate(modules: tuple[str, ...], sample: int | None, workers: int, vectors_dir: Path | None,

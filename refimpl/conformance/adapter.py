@@ -14,8 +14,13 @@ from typing import IO, Any
 
 from refimpl.conformance.cases import evaluate_case
 from refimpl.conformance.profiles import all_profiles, operations
+from refimpl.encoding.depth import json_text_too_deep
 
 __all__ = ["IMPLEMENTATION", "answer", "serve"]
+
+#: Protocol messages carry case inputs, which may nest a transaction body a few hundred levels
+#: deep (the bad-input profile); a message nested deeper than this is refused unparsed.
+MAX_MESSAGE_DEPTH = 512
 
 IMPLEMENTATION = {"name": "chargechain-refimpl", "language": "python",
                   "homepage": "https://github.com/chargechain/chargechain"}
@@ -37,12 +42,16 @@ def answer(message: Mapping[str, Any], table: Mapping[str, Any]) -> dict[str, An
     if cmd == "stop":
         return None
     seq = message.get("seq", 0)
-    case = message.get("case", {})
-    entry = table.get(case.get("operation"))
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        seq = 0
+    case = message.get("case")
+    if cmd != "run" or not isinstance(case, dict) or not isinstance(case.get("input"), dict):
+        return {"seq": seq, "errored": "not a start, run or stop request with a case object"}
+    entry = table.get(case.get("operation")) if isinstance(case.get("operation"), str) else None
     if entry is None:
-        return {"seq": seq, "skipped": f"unknown operation {case.get('operation')!r}"}
+        return {"seq": seq, "skipped": f"unknown operation {str(case.get('operation'))[:80]!r}"}
     try:
-        return {"seq": seq, **evaluate_case(entry[1], case.get("input", {}))}
+        return {"seq": seq, **evaluate_case(entry[1], case["input"])}
     except Exception as error:  # an adapter reports its own bugs instead of dying
         return {"seq": seq, "errored": f"{type(error).__name__}: {error}"[:500]}
 
@@ -54,8 +63,10 @@ def serve(stdin: IO[str] = sys.stdin, stdout: IO[str] = sys.stdout) -> None:
         if not line.strip():
             continue
         try:
+            if json_text_too_deep(line, MAX_MESSAGE_DEPTH):
+                raise ValueError("nested too deep")
             message = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             stdout.write(json.dumps({"seq": 0, "errored": "request is not JSON"}) + "\n")
             stdout.flush()
             continue

@@ -21,7 +21,9 @@ from typing import Any
 import attrs
 
 from refimpl.conformance.cases import Case, iter_cases
+from refimpl.conformance.adapter import MAX_MESSAGE_DEPTH
 from refimpl.conformance.schemas import all_schemas, validator
+from refimpl.encoding.depth import json_text_too_deep
 from refimpl.errors import ChargeChainError
 
 __all__ = ["Failure", "ProfileResult", "RunReport", "load_cases", "run_adapter", "difference"]
@@ -78,9 +80,12 @@ def load_cases(directory: Path) -> dict[str, list[Case]]:
         for profile in index["profiles"]:
             cases = by_profile.setdefault(profile["name"], [])
             for entry in profile["files"]:
-                plain = json.loads((directory / entry["path"]).read_text(encoding="utf-8"))
+                text = (directory / entry["path"]).read_text(encoding="utf-8")
+                if json_text_too_deep(text, MAX_MESSAGE_DEPTH):
+                    raise ValueError(f"{entry['path']} is nested too deep")
+                plain = json.loads(text)
                 cases.extend(iter_cases(plain))
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as error:
         raise ChargeChainError("E_STORE", "cannot read the conformance vectors",
                                field=str(index_path), expected="vectors/index.json and its files",
                                received=f"{type(error).__name__}: {error}"[:200]) from None
@@ -162,7 +167,12 @@ class _Adapter:
             raise TimeoutError(f"no reply within {timeout:.0f} s") from None
         if line is None:
             raise EOFError("the adapter exited")
-        return json.loads(line)
+        if json_text_too_deep(line, MAX_MESSAGE_DEPTH):
+            raise ValueError("the reply is nested too deep")
+        try:
+            return json.loads(line)
+        except RecursionError:
+            raise ValueError("the reply is nested too deep") from None
 
     def stop(self) -> None:
         """Send stop and wait a little; kill the process if it lingers."""

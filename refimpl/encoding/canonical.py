@@ -95,6 +95,13 @@ def value_fields(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in attrs.fields(cls) if not f.metadata.get("transient"))
 
 
+def _too_deep(where: Any) -> ChargeChainError:
+    """E_ENCODING: a list or object nested deeper than MAX_DEPTH levels."""
+    return ChargeChainError("E_ENCODING", f"a value nested deeper than {MAX_DEPTH} levels of "
+                            "lists and objects has no canonical form", field=_path(where)[:200],
+                            expected=f"<= {MAX_DEPTH} levels", received=f"more than {MAX_DEPTH}")
+
+
 class _Lowering:
     """One lowering: remembers whether an object key sorts differently in UTF-16 (see below)."""
 
@@ -136,17 +143,14 @@ class _Lowering:
             return bytes(value).hex()
         if isinstance(value, enum.Enum):
             return self.lower(value.value, where, depth)
-        container = attrs.has(type(value)) or isinstance(value, (Mapping, list, tuple))
-        if container and depth >= MAX_DEPTH:
-            raise ChargeChainError("E_ENCODING", f"a value nested deeper than {MAX_DEPTH} levels "
-                                   "of lists and objects has no canonical form",
-                                   field=_path(where)[:200], expected=f"<= {MAX_DEPTH} levels",
-                                   received=f"more than {MAX_DEPTH}")
-        depth += 1
         if attrs.has(type(value)):
-            return {name: self.lower(getattr(value, name), (where, name), depth)
+            if depth >= MAX_DEPTH:
+                raise _too_deep(where)
+            return {name: self.lower(getattr(value, name), (where, name), depth + 1)
                     for name in value_fields(type(value))}
         if isinstance(value, Mapping):
+            if depth >= MAX_DEPTH:
+                raise _too_deep(where)
             out = {}
             for key, item in value.items():
                 if not isinstance(key, str):
@@ -154,10 +158,12 @@ class _Lowering:
                                            field=_path(where), expected="str", received=key)
                 if key and max(key) > "\ud7ff":
                     self.exotic_keys = True
-                out[_text(key, where)] = self.lower(item, (where, key), depth)
+                out[_text(key, where)] = self.lower(item, (where, key), depth + 1)
             return out
         if isinstance(value, (list, tuple)):
-            return [self.lower(item, (where, i), depth) for i, item in enumerate(value)]
+            if depth >= MAX_DEPTH:
+                raise _too_deep(where)
+            return [self.lower(item, (where, i), depth + 1) for i, item in enumerate(value)]
         raise ChargeChainError("E_ENCODING", "value has no canonical form", field=_path(where),
                                expected="plain data", received=type(value).__name__)
 

@@ -4,10 +4,11 @@ A document nests at most :data:`MAX_DEPTH` levels of arrays and objects (the out
 or object is level 1; a bare scalar is level 0). The deepest document the ledger itself
 produces is a stored block: block, ``transactions``, a transaction, its ``body``, a tariff's
 ``periods``, a period, its ``windows``, a window: 8 levels. 64 leaves ample room for future
-formats, keeps every recursive walk (Python's ``json`` module, :func:`~refimpl.encoding.to_plain`,
-:func:`~refimpl.ledger.transaction.freeze`, the decoders) far below Python's recursion limit
-of 1000 frames, and is the depth implementations in other languages can promise on a small
-stack (docs: data-formats, "Input limits").
+formats, keeps every recursive walk (Python's ``json`` module,
+:func:`~refimpl.encoding.canonical.to_plain`, :func:`~refimpl.ledger.transaction.freeze`,
+the decoders) far below Python's recursion limit of 1000 frames, and is the depth
+implementations in other languages can promise on a small stack (docs: data-formats,
+"Input limits").
 
 The checks here never recurse: :func:`json_text_too_deep` scans the text before any parser
 sees it, and :func:`too_deep` walks Python values with an explicit stack.
