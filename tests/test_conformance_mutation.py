@@ -54,6 +54,31 @@ def test_raise_statements_and_docstrings_are_not_mutated():
         assert mutant.line not in protected, mutant.id
 
 
+def test_errors_built_outside_raise_statements_are_not_mutated():
+    """The arguments of a ChargeChainError(...) built outside a raise (canonical.py's
+    _too_deep returns one) are message and details, as in a raise: no mutant touches them."""
+    source = (PACKAGE / "encoding/canonical.py").read_text()
+    tree = ast.parse(source)
+    protected = set()
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id == "ChargeChainError"):
+            protected |= set(range(node.lineno, node.end_lineno + 1))
+    assert protected
+    for mutant in mutants_of("encoding/canonical.py"):
+        assert mutant.line not in protected, mutant.id
+
+
+def test_every_target_profile_is_a_registered_profile():
+    """TARGETS names only profiles the registry defines (a misspelt one would silently run no
+    vectors against its module)."""
+    from refimpl.conformance.profiles import all_profiles
+
+    known = set(all_profiles())
+    for module, profiles in TARGETS.items():
+        assert profiles and set(profiles) <= known, (module, set(profiles) - known)
+
+
 def test_equivalent_mutants_are_real_mutants_with_a_reason():
     """Each mutant listed as equivalent exists and carries a reason."""
     ids = {m.id for module in TARGETS for m in mutants_of(module)}
@@ -81,7 +106,8 @@ def test_a_mutant_the_vectors_do_not_reach_survives():
     """Without the settlement vectors (only SM3's, which never reach it), a mutant of the
     settlement arithmetic survives; with them it is killed: the check reports survivors."""
     cases = load_cases(VECTORS)
-    mutant = next(m for m in mutants_of("contracts/money.py") if "Mult->FloorDiv" in m.edit)
+    mutant = next(m for m in mutants_of("contracts/money.py") if "Mult->FloorDiv" in m.edit
+                  and "price_fen_per_kwh // energy_ws" in m.source)  # in charge_fen
     outcomes = run_mutants([mutant], {"sm3": cases["sm3"]}, workers=1)
     assert outcomes[0].status == "survived"
     killed = run_mutants([mutant], {"settlement": cases["settlement"]}, workers=1)

@@ -936,8 +936,12 @@ def test_a_broken_handler_fails_the_machine(monkeypatch, module, name, mutate):
     with pytest.raises(AssertionError) as raised:
         run_state_machine_as_test(MarketMachine, settings=settings(
             MACHINE_SETTINGS, max_examples=40, phases=[Phase.generate]))
-    # one of the machine's own checks failed (not, say, an assertion inside the refimpl)
-    assert raised.traceback[-1].path.name == "test_market_state_machine.py"
+    # one of the machine's own checks failed, or the supply contract's own guard that the
+    # escrow ends empty (which of the two fires first depends on the examples Hypothesis
+    # draws); never some other assertion inside the refimpl
+    last = raised.traceback[-1].path.name
+    assert last == "test_market_state_machine.py" or (
+        last == "supply_settle.py" and "not emptied" in str(raised.value)), repr(raised.value)
 
 
 # --- a scripted walk through the protocol: every path the machine checks, taken once ----------

@@ -18,6 +18,7 @@ Operations (exact ratios are the strings ``"n/d"`` in lowest terms, as in canoni
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
@@ -227,6 +228,20 @@ def _credit_files() -> list[VectorFile]:
     f.add(run, "a minimum not in lowest terms", {"credit": _c(0, 0), "event": "repay",
                                                  "params": {"credit_min": "2/4"}}, ["BadInput"],
           expect={"error": "E_DECODING"})
+    f.group("credit.update", "ratios not in the canonical form 'n/d'")
+    for comment, text in (("a minimum with a zero denominator", "1/0"),
+                          ("a minimum with a negative denominator", "-1/-2"),
+                          ("a minimum without a slash", "1"),
+                          ("a minimum with two slashes", "1/2/3"),
+                          ("a minimum with a sign on the numerator", "+1/2"),
+                          ("a minimum that is not a number", "a/b")):
+        f.add(run, comment, {"credit": _c(0, 0), "event": "repay",
+                             "params": {"credit_min": text}}, ["BadInput"],
+              expect={"error": "E_DECODING"})
+    f.add(run, "R_v = -1 at the lowest minimum, -1/1: may start",
+          {"credit": _c(-2, 2, 2), "event": "settle", "payment_fen": 0, "balance_after_fen": -5,
+           "params": {"credit_min": "-1/1"}}, ["Threshold", "Unpaid"],
+          expect={"output": {"credit": _c(-2, 2, 2), "r_v": "-1/1", "may_start_charging": True}})
     return [f]
 
 
@@ -239,6 +254,30 @@ def _rate(r_micro: int, rating: int, credit: dict[str, int], cost: int, endorsed
     if params:
         payload["params"] = params
     return payload
+
+
+#: Two values of sigma for which Phi(0) = 1/(1 + e^(-5/sigma)) lies within 10^-50 of a
+#: midpoint between two multiples of 10^-18: the digit the rounding gives depends on the last
+#: bits of EVL-3's 256-bit fixed-point exponential and on where its halving stops (1/256). Found
+#: by bisecting x = 5/sigma around the midpoint for the step where the reference and a variant
+#: (257 bits; halving to 1/128; halving to 1/257) first disagree, then taking the simplest
+#: fraction between the two steps.
+_SIGMA_NEAR_MIDPOINT = (
+    "483331417577144439247309960607148777014903484320/125666168570057554720038051721551695796188678483",
+    "405390406142993263216892990708104084159084631485/161750772051054312512201903992531570191929341773",
+)
+
+
+def _near_midpoint(x: Fraction) -> bool:
+    """Whether 10^18 / (1 + e^-x) lies within 10^-50 of an odd multiple of 1/2 (checked
+    with 150-digit decimal arithmetic, independently of the fixed-point exponential)."""
+    ctx = decimal.Context(prec=150)
+    exp = ctx.exp(ctx.minus(ctx.divide(decimal.Decimal(x.numerator),
+                                       decimal.Decimal(x.denominator))))
+    scaled = ctx.divide(decimal.Decimal(10**18), ctx.add(1, exp))
+    half = ctx.add(scaled.to_integral_value(rounding=decimal.ROUND_FLOOR, context=ctx),
+                   decimal.Decimal("0.5"))
+    return abs(ctx.subtract(scaled, half)) < decimal.Decimal("1e-50")
 
 
 def _evaluation_files() -> list[VectorFile]:
@@ -255,6 +294,9 @@ def _evaluation_files() -> list[VectorFile]:
                     "Damping": "R near D: Phi damps the step",
                     "Params": "parameters other than the defaults",
                     "Bound": "the cost bound of an attack (IR-REP-3)",
+                    "Precision": "Phi lies within 10^-50 of a rounding midpoint: only the exact "
+                                 "integer steps of EVL-3 (2^256 fixed point, halving to at most "
+                                 "1/256) give the expected digit",
                     "OutOfRange": "a value out of range: E_TX_FIELD",
                     "BadInput": "a value of the wrong type: E_DECODING"})
     run = evaluation_rate
@@ -319,6 +361,18 @@ def _evaluation_files() -> list[VectorFile]:
           ["Bound", "Params"])
     f.add(attack_bound, "more than D", {"delta_micro": 5_000_001}, ["OutOfRange"],
           expect={"error": "E_TX_FIELD"})
+    f.group("evaluation.rate", "Phi within 10^-50 of a rounding midpoint")
+    for comment, sigma in (("sigma near 5/1.3", _SIGMA_NEAR_MIDPOINT[0]),
+                           ("sigma near 5/1.995 (halved nine times, x lands in (1/257, 1/256])",
+                            _SIGMA_NEAR_MIDPOINT[1])):
+        assert _near_midpoint(Fraction(5) / fraction_from_str(sigma)), comment
+        f.add(run, f"R = 0 rated 5, {comment}: only EVL-3's exact steps round the right way",
+              _rate(0, 5, good, 1000, sigma=sigma), ["Params", "Damping", "Precision"])
+    f.group("evaluation.rate", "endorsement experience with one session owed")
+    f.add(run, "owed 1, settled 1: M = beta", _rate(1_000_000, 4, good, 1000, 1, 1),
+          ["Experience"])
+    f.add(run, "owed 1, settled 0: M = 0", _rate(1_000_000, 4, good, 1000, 0, 1),
+          ["Experience"])
     return [f]
 
 

@@ -120,7 +120,9 @@ def _bancor_files() -> list[VectorFile]:
                    {"Exact": "CRR = 100 %: the return is an exact floor",
                     "Power": "CRR < 100 %: the return comes from the power formula",
                     "Edge": "a zero amount, or a sale of the whole supply",
-                    "Rounding": "a value with a fraction of a fen or a token", **_BAD})
+                    "Rounding": "a value with a fraction of a fen or a token",
+                    "Bounds": "a market at the lower bounds (one token, S = 1, or one fen, "
+                              "B = 1) or at CRR = 1 ppm or 100 %", **_BAD})
     markets = [(1000, 1000, 1_000_000), (1000, 1000, 500_000), (10**6, 3 * 10**6, 200_000),
                (7, 10**12, 999_999), (10**12, 5, 1), (123_456, 654_321, 333_333)]
     f.group("bancor.spot", "spot prices")
@@ -171,7 +173,37 @@ def _bancor_files() -> list[VectorFile]:
                                             "remaining_wh": 1, "supply": 10, "reserve": 1,
                                             "crr_ppm": 1}, ["OutOfRange"],
           expect={"error": "E_TX_FIELD"})
+    _bancor_bounds(f)
     return [f]
+
+
+def _bancor_bounds(f: VectorFile) -> None:
+    """Markets at the lower bounds S = 1, B = 1 and CRR at both ends (groups appended after
+    the first release, so earlier tcIds stay)."""
+    f.group("bancor.spot", "markets at the bounds of S, B and CRR")
+    for s, b, crr in ((1, 1, 1_000_000), (1, 7, 1), (9, 1, 3)):
+        f.add(bancor_spot, f"S={s} B={b} CRR={crr} ppm", {"supply": s, "reserve": b,
+                                                          "crr_ppm": crr}, ["Bounds"])
+    for comment, s, b, crr in (("a supply of 0", 0, 1, 1), ("a reserve of 0", 1, 0, 1),
+                               ("a CRR above 100 %", 1, 1, 1_000_001)):
+        f.add(bancor_spot, comment, {"supply": s, "reserve": b, "crr_ppm": crr},
+              ["OutOfRange"], expect={"error": "E_PARAMETER"})
+    f.group("bancor.purchase", "purchases from markets of one token or one fen")
+    for s, b, crr, deposit in ((1, 1, 500_000, 3), (1, 1, 500_000, 8), (1, 1, 1_000_000, 5),
+                               (1, 2, 250_000, 30), (5, 1, 1, 10**6)):
+        f.add(bancor_purchase, f"S={s} B={b} CRR={crr}: deposit {deposit}",
+              {"supply": s, "reserve": b, "crr_ppm": crr, "deposit": deposit},
+              ["Bounds", "Exact" if crr == 1_000_000 else "Power"])
+    f.group("bancor.sale", "sales to markets of one token or one fen")
+    for s, b, crr, tokens in ((1, 1, 500_000, 1), (1, 9, 1, 0), (2, 1, 500_000, 1),
+                              (3, 1, 1_000_000, 2), (4, 1_000, 400_000, 3)):
+        f.add(bancor_sale, f"S={s} B={b} CRR={crr}: sell {tokens}",
+              {"supply": s, "reserve": b, "crr_ppm": crr, "tokens": tokens},
+              (["Bounds"] if 1 in (s, b) else []) + (["Edge"] if tokens in (0, s) else
+                                                     ["Exact" if crr == 1_000_000 else "Power"]))
+    f.add(bancor_sale, "selling nothing to a market of no supply",
+          {"supply": 0, "reserve": 1, "crr_ppm": 1, "tokens": 0}, ["OutOfRange"],
+          expect={"error": "E_PARAMETER"})
 
 
 def _beans_files() -> list[VectorFile]:

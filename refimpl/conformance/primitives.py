@@ -4,8 +4,8 @@ Operations (input -> output; every byte string is lower-case hex):
 
 * ``canonical.encode``: ``{"json": text}`` or ``{"json_hex": UTF-8 bytes}`` -> ``{"canonical":
   text}``, the RFC 8785 bytes ChargeChain hashes (docs: Data formats), or ``E_DECODING``
-  (not JSON, a float, NaN, a duplicate name) or ``E_ENCODING`` (an integer beyond ±(2^53 − 1),
-  a lone surrogate);
+  (not JSON, a float, NaN, a duplicate name, more than 64 levels of nesting) or
+  ``E_ENCODING`` (an integer beyond ±(2^53 − 1), a lone surrogate);
 * ``sm3.digest``: ``{"msg": hex}`` -> ``{"digest": hex}`` (GB/T 32905);
 * ``merkle.root``: ``{"leaves": [hex, …]}`` -> ``{"root": hex}`` (RFC 6962 shape, SM3,
   0x00 leaf and 0x01 node prefixes, SM3("") for no leaves: IR-DATA-3).
@@ -69,6 +69,8 @@ _CANONICAL_NOTES = {
     "LoneSurrogate": "a string with an unpaired UTF-16 surrogate has no UTF-8 form: E_ENCODING",
     "NotJson": "text that is not JSON: E_DECODING",
     "NotUtf8": "bytes that are not UTF-8: E_DECODING",
+    "Depth": "nesting at the limit of 64 levels of arrays and objects, or one past it: "
+             "E_DECODING (docs: Data formats, input limits)",
 }
 
 #: RFC 8785 §3.2.3's sorting example: the input and the member order it prescribes.
@@ -156,6 +158,16 @@ def _canonical_files() -> list[VectorFile]:
           expect={"error": "E_DECODING"})
     f.add(run, "an overlong UTF-8 encoding of '/'", {"json_hex": "22c0af22"}, ["NotUtf8"],
           expect={"error": "E_DECODING"})
+    f.group("canonical.encode", "nesting at the depth limit (64 levels of arrays and objects)")
+    f.add(run, "64 levels of arrays", {"json": "[" * 64 + "]" * 64}, ["Depth"],
+          expect={"output": {"canonical": "[" * 64 + "]" * 64}})
+    f.add(run, "64 levels, objects and arrays in turn, whitespace inside",
+          {"json": '{"a": [' * 32 + "0" + "]}" * 32}, ["Depth", "Whitespace"],
+          expect={"output": {"canonical": '{"a":[' * 32 + "0" + "]}" * 32}})
+    f.add(run, "65 levels of arrays", {"json": "[" * 65 + "]" * 65}, ["Depth"],
+          expect={"error": "E_DECODING"})
+    f.add(run, "65 levels, the innermost an empty object", {"json": "[" * 64 + "{}" + "]" * 64},
+          ["Depth"], expect={"error": "E_DECODING"})
     return [f]
 
 

@@ -376,7 +376,38 @@ def _root_file() -> VectorFile:
             ("a key with a lone surrogate", {"entries": {"users/\ud800": "01"}}, "LoneSurrogate",
              "E_ENCODING")):
         f.add(run, comment, payload, [flag], expect={"error": code})
+
+    f.group("state-tree.root", "batches mixing changes with writes that change nothing")
+    off = _off_key(PAIR[0])
+    root("a value rewritten unchanged next to a real change", DOCS_MAP, ["Update"],
+         [{"accounts/user:EV1": b"100".hex(), "accounts/user:EV2": b"251".hex()}])
+    root("an absent key deleted next to a real change", DOCS_MAP, ["Update", "AbsentDelete"],
+         [{"accounts/user:EV3": None, "meta/height": b"8".hex()}])
+    root("the pair and a key on the other side: an absent key leaving the pair's chain "
+         "deleted, the other key changed", {**pair, off: b"4".hex()},
+         ["Update", "AbsentDelete", "LongPrefix"], [{CHAIN_EXIT: None, off: b"5".hex()}])
+    root("the pair: an absent key leaving its chain deleted, nothing else", pair,
+         ["Update", "AbsentDelete", "LongPrefix"], [{CHAIN_EXIT: None}])
+    root("the pair: one value rewritten unchanged, the other changed", pair,
+         ["Update", "LongPrefix"], [{PAIR[0]: b"1".hex(), PAIR[1]: b"3".hex()}])
+    root("the pair and the triple: the chain exit inserted, one of the triple deleted",
+         {**pair, **triple}, ["Update", "Delete", "LongPrefix"],
+         [{CHAIN_EXIT: b"3".hex(), TRIPLE[0]: None}])
     return f
+
+
+def _off_key(key: str) -> str:
+    """The first key ``absent:<i>`` whose key hash differs from ``key``'s in bit 0."""
+    bit0 = _bit(key_hash(key), 0)
+    return next(f"absent:{i}" for i in range(1000) if _bit(key_hash(f"absent:{i}"), 0) != bit0)
+
+
+def _prefix_exit_key(leaf_key: str, bits: int) -> str:
+    """The first key ``absent:<i>`` whose key hash shares exactly ``bits`` leading bits with
+    ``leaf_key``'s."""
+    target = key_hash(leaf_key)
+    return next(f"absent:{i}" for i in range(100_000)
+                if _common_bits(key_hash(f"absent:{i}"), target) == bits)
 
 
 def _absent_keys(pairs: list[tuple[bytes, bytes]], count: int) -> tuple[list[str], list[str]]:
@@ -632,6 +663,39 @@ def _proof_files() -> list[VectorFile]:
         verify_file.add(run, comment, payload, [flag], expect={"error": code})
     verify("a key with a lone surrogate: invalid, not an error (WST-10)", docs_root, "\ud800",
            b"100".hex(), DOCS_PROOF_EV1, ["LoneSurrogate"], False)
+
+    # Groups appended after the first release (earlier tcIds stay). An exclusion proof whose
+    # leaf shares exactly as many leading bits with the key as the proof has siblings: the
+    # least WST-9 step 2 accepts.
+    prove_file.group("state-tree.prove", "absent keys whose path ends at a leaf that shares "
+                     "exactly the path's bits")
+    one = {"accounts/user:EV1": b"100".hex()}
+    exact: list[tuple[str, dict[str, str], str, dict[str, Any]]] = []
+    for comment, entries, leaf_key, bits in (
+            ("the lone leaf at the root, a key differing in bit 0", one, "accounts/user:EV1", 0),
+            ("EV2's leaf at depth 2, a key differing in bit 2", DOCS_MAP, "accounts/user:EV2",
+             2)):
+        key = _prefix_exit_key(leaf_key, bits)
+        want = prove(f"{key}, absent: {comment}", entries, key, ["ExclusionLeaf"])
+        assert len(want["siblings"]) == bits and want["leaf"] is not None
+        exact.append((comment, entries, key, want))
+    verify_file.group("state-tree.verify", "exclusion proofs whose leaf shares exactly the "
+                      "path's bits")
+    for comment, entries, key, proof in exact:
+        verify(f"{key} absent: {comment}", _spec_root(_pairs(entries)).hex(), key, None, proof,
+               ["ExclusionLeaf"], True)
+    verify_file.group("state-tree.verify", "proofs of the largest length")
+    # 256 siblings, the most a proof has; the root is computed from the proof itself, so the
+    # proof is valid (WST-9 asks for no more), and a verifier that caps proofs at 255
+    # siblings rejects it.
+    sm3_one = value_hash(b"1")
+    kh_one = key_hash("accounts/user:EV1")
+    deep = _fold(kh_one, sm3(b"\x10" + kh_one + sm3_one), [bytes(32)] * 256)
+    verify("EV1 -> \"1\" with 256 EMPTY siblings, under the root they give", deep.hex(),
+           "accounts/user:EV1", b"1".hex(),
+           {"siblings": [EMPTY_HEX] * 256,
+            "leaf": {"key_hash": kh_one.hex(), "value_hash": sm3_one.hex()}},
+           ["Extended", "Inclusion"], True)
     return [prove_file, verify_file]
 
 

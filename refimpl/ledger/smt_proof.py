@@ -224,7 +224,7 @@ def verify_entry(root: bytes, key: str, value: bytes | None, proof: Proof) -> bo
         return False
     try:
         kh = key_hash(key)
-    except UnicodeEncodeError:  # a lone surrogate has no UTF-8 form
+    except ChargeChainError:  # E_ENCODING: a lone surrogate has no UTF-8 form (WST-10)
         return False
     return verify_proof(root, kh, None if value is None else value_hash(value), proof)
 
