@@ -15,7 +15,14 @@ from typing import Any
 
 import pytest
 
-from refimpl.conformance import crypto_vectors, inputs, state_tree_vectors
+from refimpl.conformance import (
+    crypto_vectors,
+    hmac_vectors,
+    inputs,
+    sm2_cases,
+    state_tree_ops,
+    state_tree_vectors,
+)
 from refimpl.conformance.cases import Case, dump_vector_file, evaluate_case, iter_cases
 from refimpl.conformance.harness import difference
 from refimpl.conformance.profiles import PROFILE_ORDER
@@ -23,7 +30,8 @@ from refimpl.conformance.schemas import core_schemas, validator
 from refimpl.crypto import SM2P256V1, sm3
 from refimpl.errors import ChargeChainError
 
-MY_PROFILES = {p.name: p for p in crypto_vectors.PROFILES + state_tree_vectors.PROFILES}
+MY_PROFILES = {p.name: p for p in (crypto_vectors.PROFILES + hmac_vectors.PROFILES
+                                   + state_tree_vectors.PROFILES)}
 CURVE = SM2P256V1
 N, P = CURVE.n, CURVE.p
 HAS_SM3 = "sm3" in hashlib.algorithms_available
@@ -296,8 +304,8 @@ def test_the_routed_verifier_gives_the_same_verdicts(cases, monkeypatch):
     every sm2.verify case, as the pure reference does."""
     from refimpl.crypto import sm2_verify as routed
 
-    monkeypatch.setattr(crypto_vectors, "sm2_verify", routed)
-    assert _failures(crypto_vectors.sm2_verify_case, cases["sm2.verify"]) == []
+    monkeypatch.setattr(sm2_cases, "sm2_verify", routed)
+    assert _failures(sm2_cases.sm2_verify_case, cases["sm2.verify"]) == []
 
 
 def test_sm2_sign_vectors_with_k_agree_with_an_independent_signer(cases):
@@ -381,14 +389,14 @@ def _caught(evaluate: Evaluate, cases: list[Case]) -> list[str]:
 
 def test_sm2_public_key_mutant_is_caught(cases, monkeypatch):
     """A public key with y negated."""
-    real = crypto_vectors.sm2_public_key
+    real = sm2_cases.sm2_public_key
 
     def negated(private_key: bytes) -> bytes:
         raw = real(private_key)
         return raw[:33] + (P - int.from_bytes(raw[33:], "big")).to_bytes(32, "big")
 
-    monkeypatch.setattr(crypto_vectors, "sm2_public_key", negated)
-    _caught(crypto_vectors.sm2_public_key_case, cases["sm2.public_key"])
+    monkeypatch.setattr(sm2_cases, "sm2_public_key", negated)
+    _caught(sm2_cases.sm2_public_key_case, cases["sm2.public_key"])
 
 
 def test_sm2_za_mutant_is_caught(cases, monkeypatch):
@@ -399,8 +407,8 @@ def test_sm2_za_mutant_is_caught(cases, monkeypatch):
             raise ChargeChainError("E_ENCODING", "too long")
         return _za(x, y, user_id, entl_bytes=True)
 
-    monkeypatch.setattr(crypto_vectors, "sm2_za", entl_in_bytes)
-    failed = _caught(crypto_vectors.sm2_za_case, cases["sm2.za"])
+    monkeypatch.setattr(sm2_cases, "sm2_za", entl_in_bytes)
+    failed = _caught(sm2_cases.sm2_za_case, cases["sm2.za"])
     assert any("Standard" in c.flags for c in cases["sm2.za"] if c.id in failed)
 
 
@@ -411,8 +419,8 @@ def test_sm2_sign_mutants_are_caught(cases, monkeypatch):
     def default_id(private_key, msg, user_id=b"", **kwargs):
         return real(private_key, msg, b"1234567812345678", **kwargs)
 
-    monkeypatch.setattr(crypto_vectors, "sm2_sign", default_id)
-    _caught(crypto_vectors.sm2_sign_case, cases["sm2.sign"])
+    monkeypatch.setattr(sm2_cases, "sm2_sign", default_id)
+    _caught(sm2_cases.sm2_sign_case, cases["sm2.sign"])
     monkeypatch.undo()
     given = _valid_given_k(cases)
     _caught(_independent_sign(entl_bytes=True), given)
@@ -443,7 +451,7 @@ def test_openssl_interop_cases(cases):
     one the record says it was made with, and ChargeChain's own verifies under the default."""
     openssl = [c for c in cases["sm2.verify"] if "OpenSsl" in c.flags and "signature" in c.input
                and len(c.input["signature"]) == 128]
-    record = json.loads(crypto_vectors.OPENSSL_RECORD.read_text(encoding="utf-8"))
+    record = json.loads(sm2_cases.OPENSSL_RECORD.read_text(encoding="utf-8"))
     assert len(openssl) == 2 * len(record["signatures"]) >= 6
     for entry in record["signatures"]:
         mine = {c.input["user_id"]: c.result for c in openssl
@@ -456,7 +464,7 @@ def test_hmac_mutants_are_caught(cases, monkeypatch):
     """HMAC with a 128-byte block, and HMAC that hashes keys of exactly 64 bytes too."""
     tag_cases = cases["hmac-sm3.tag"]
     monkeypatch.setattr(sm3_module, "SM3_BLOCK_SIZE", 128)
-    _caught(crypto_vectors.hmac_sm3_tag_case, tag_cases)
+    _caught(hmac_vectors.hmac_sm3_tag_case, tag_cases)
     monkeypatch.undo()
 
     def off_by_one(key: bytes, msg: bytes) -> bytes:
@@ -466,35 +474,35 @@ def test_hmac_mutants_are_caught(cases, monkeypatch):
         inner = sm3(bytes(b ^ 0x36 for b in block) + msg)
         return sm3(bytes(b ^ 0x5C for b in block) + inner)
 
-    monkeypatch.setattr(crypto_vectors, "hmac_sm3", off_by_one)
-    failed = _caught(crypto_vectors.hmac_sm3_tag_case, tag_cases)
+    monkeypatch.setattr(hmac_vectors, "hmac_sm3", off_by_one)
+    failed = _caught(hmac_vectors.hmac_sm3_tag_case, tag_cases)
     assert all(len(c.input["key"]) == 128 for c in tag_cases if c.id in failed)
 
 
 def test_state_tree_root_mutants_are_caught(cases, monkeypatch):
     """A leaf prefix of 0x00 instead of 0x10; a node prefix of 0x01 instead of 0x11."""
     monkeypatch.setattr(smt_module, "_LEAF", b"\x00")
-    _caught(state_tree_vectors.state_tree_root_case, cases["state-tree.root"])
+    _caught(state_tree_ops.state_tree_root_case, cases["state-tree.root"])
     monkeypatch.undo()
     monkeypatch.setattr(smt_module, "_NODE", b"\x01")
-    _caught(state_tree_vectors.state_tree_root_case, cases["state-tree.root"])
+    _caught(state_tree_ops.state_tree_root_case, cases["state-tree.root"])
 
 
 def test_state_tree_prove_mutant_is_caught(cases, monkeypatch):
     """Siblings listed from the leaf upward."""
-    real = state_tree_vectors.proof_to_plain
+    real = state_tree_ops.proof_to_plain
 
     def bottom_up(proof):
         plain = real(proof)
         return {**plain, "siblings": plain["siblings"][::-1]}
 
-    monkeypatch.setattr(state_tree_vectors, "proof_to_plain", bottom_up)
-    _caught(state_tree_vectors.state_tree_prove_case, cases["state-tree.prove"])
+    monkeypatch.setattr(state_tree_ops, "proof_to_plain", bottom_up)
+    _caught(state_tree_ops.state_tree_prove_case, cases["state-tree.prove"])
 
 
 def test_state_tree_verify_mutants_are_caught(cases, monkeypatch):
     """Exclusion proofs accepted without step 2's prefix check, or with one bit too few."""
-    real = state_tree_vectors.verify_proof
+    real = state_tree_ops.verify_proof
 
     def loose(skip: int):
         def verify(root, kh, vh, proof):
@@ -515,6 +523,6 @@ def test_state_tree_verify_mutants_are_caught(cases, monkeypatch):
     verify_cases = cases["state-tree.verify"]
     flags = {c.id: c.flags for c in verify_cases}
     for skip in (256, 1):
-        monkeypatch.setattr(state_tree_vectors, "verify_proof", loose(skip))
-        failed = _caught(state_tree_vectors.state_tree_verify_case, verify_cases)
+        monkeypatch.setattr(state_tree_ops, "verify_proof", loose(skip))
+        failed = _caught(state_tree_ops.state_tree_verify_case, verify_cases)
         assert all("OffPathLeaf" in flags[i] for i in failed)

@@ -20,8 +20,8 @@ from typing import Any
 
 import attrs
 
-from refimpl.conformance.cases import Case, iter_cases
 from refimpl.conformance.adapter import MAX_MESSAGE_DEPTH
+from refimpl.conformance.cases import Case, iter_cases
 from refimpl.conformance.schemas import all_schemas, validator
 from refimpl.encoding.depth import json_text_too_deep
 from refimpl.errors import ChargeChainError
@@ -181,7 +181,7 @@ class _Adapter:
             self.process.stdin.write(json.dumps({"cmd": "stop"}) + "\n")
             self.process.stdin.close()
         except (BrokenPipeError, OSError, ValueError):
-            pass
+            pass  # the adapter has already gone: nothing to tell it; wait() below reaps it
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:

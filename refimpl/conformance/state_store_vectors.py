@@ -38,7 +38,7 @@ from typing import Any
 from refimpl.conformance import inputs
 from refimpl.conformance.cases import VectorFile
 from refimpl.conformance.profiles import Profile
-from refimpl.conformance.state_tree_vectors import (
+from refimpl.conformance.state_tree_ops import (
     CHAIN_EXIT,
     DOCS_MAP,
     DOCS_ROOT,

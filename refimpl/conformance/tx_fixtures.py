@@ -33,6 +33,7 @@ import attrs
 
 from refimpl.chain.block import build_block, genesis_block
 from refimpl.chain.genesis import GenesisConfig, Member
+from refimpl.conformance.settlement import TIANJIN  # the Tianjin time-of-use tariff
 from refimpl.contracts.market.supply import COSIGN_PURPOSE as SUPPLY_PURPOSE
 from refimpl.contracts.private_piles import COSIGN_PURPOSE as PILE_PURPOSE
 from refimpl.crypto import sm2_keypair_from_seed, sm2_sign
@@ -76,14 +77,6 @@ GENESIS_TIME = 1_685_577_600
 INTERVAL = 300
 G = GENESIS_TIME
 
-TIANJIN = [
-    {"price_id": "TJ-PEAK", "electricity_fen_per_kwh": 141, "service_fen_per_kwh": 60,
-     "windows": [[480, 660], [1080, 1380]]},
-    {"price_id": "TJ-FLAT", "electricity_fen_per_kwh": 94, "service_fen_per_kwh": 60,
-     "windows": [[420, 480], [660, 1080]]},
-    {"price_id": "TJ-VALLEY", "electricity_fen_per_kwh": 47, "service_fen_per_kwh": 60,
-     "windows": [[0, 420], [1380, 1440]]},
-]
 FLAT = [{"price_id": "ALL", "electricity_fen_per_kwh": 90, "service_fen_per_kwh": 50,
          "windows": [[0, 1440]]}]
 DC, AC = {"type": "DC", "power_w": 60_000}, {"type": "AC", "power_w": 7_000}
