@@ -17,7 +17,7 @@ from refimpl.conformance.cases import Case, iter_cases
 from refimpl.conformance.generate import render_all, stale_files
 from refimpl.conformance.harness import difference, load_cases, run_adapter
 from refimpl.conformance.profiles import all_profiles
-from refimpl.conformance.schemas import all_schemas, validator
+from refimpl.conformance.schemas import all_schemas, open_objects, validator
 
 ROOT = Path(__file__).resolve().parents[1]
 VECTORS = ROOT / "vectors"
@@ -55,22 +55,13 @@ def test_every_schema_is_draft_2020_12_and_every_object_is_closed(rendered):
     """Each schema checks as draft 2020-12; each object schema forbids unknown members."""
     from jsonschema import Draft202012Validator
 
-    def walk(node, where):
-        if isinstance(node, dict):
-            if node.get("type") == "object" and "properties" in node:
-                assert node.get("additionalProperties") is False, where
-            for key, value in node.items():
-                walk(value, f"{where}/{key}")
-        elif isinstance(node, list):
-            for i, value in enumerate(node):
-                walk(value, f"{where}[{i}]")
 
     schemas = all_schemas()
     assert len(schemas) >= 7
     for name, schema in schemas.items():
         assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema", name
         Draft202012Validator.check_schema(schema)
-        walk(schema, name)
+        assert open_objects(schema) == [], name
 
 
 def test_every_vector_file_and_the_index_validate(rendered):
@@ -267,3 +258,13 @@ def test_vectors_generate_check_lists_stale_files(tmp_path):
     (target / "sm3" / "sm3-digest.json").write_text("{}", encoding="utf-8")
     assert runner.invoke(main, ["vectors", "generate", "--check", "--profile", "sm3", "--out",
                                 str(target)]).exit_code == 1
+
+
+def test_open_objects_finds_an_object_schema_that_admits_unknown_members():
+    """The closedness check reports a nested object without additionalProperties: false."""
+    closed = {"type": "object", "properties": {"a": {"type": "integer"}},
+              "additionalProperties": False}
+    assert open_objects(closed) == []
+    nested = {**closed, "properties": {"a": {"type": "object", "properties": {}}}}
+    assert open_objects(nested) == ["$/properties/a"]
+    assert open_objects({"oneOf": [{"type": "object", "properties": {}}]}) == ["$/oneOf[0]"]

@@ -13,7 +13,7 @@ import pytest
 from refimpl.conformance import chains, consensus_steps
 from refimpl.conformance.cases import evaluate_case, iter_cases
 from refimpl.conformance.harness import difference
-from refimpl.conformance.schemas import core_schemas, validator
+from refimpl.conformance.schemas import core_schemas, open_objects, validator
 from refimpl.consensus.committee import Committee, quorum_size
 from refimpl.consensus.replica_codec import state_from_plain, state_to_plain
 from refimpl.consensus.replica_mutants import REPLICA_MUTANTS
@@ -55,19 +55,9 @@ def test_the_file_validates_against_the_vector_file_schema(plain, schemas):
 def test_the_consensus_schemas_are_draft_2020_12_and_closed():
     from jsonschema import Draft202012Validator
 
-    def walk(node, where):
-        if isinstance(node, dict):
-            if node.get("type") == "object" and "properties" in node:
-                assert node.get("additionalProperties") is False, where
-            for value in node.values():
-                walk(value, where)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value, where)
-
     for name, schema in consensus_steps.SCHEMAS().items():
         Draft202012Validator.check_schema(schema)
-        walk(schema, name)
+        assert open_objects(schema) == [], name
 
 
 def test_every_state_event_and_message_validates_against_its_schema(cases, schemas):

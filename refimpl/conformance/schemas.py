@@ -12,7 +12,7 @@ import importlib
 import pkgutil
 from typing import Any
 
-__all__ = ["DIALECT", "BASE_URI", "core_schemas", "all_schemas", "validator"]
+__all__ = ["DIALECT", "BASE_URI", "core_schemas", "all_schemas", "validator", "open_objects"]
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 #: Schemas are identified by name under this URI (it is never fetched).
@@ -156,3 +156,20 @@ def validator(name: str, schemas: dict[str, dict[str, Any]] | None = None) -> An
     schema = schemas[name]
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema, registry=registry)
+
+
+def open_objects(schema: Any, where: str = "$") -> list[str]:
+    """The paths of the object schemas inside ``schema`` that name their properties but do not
+    forbid others (``additionalProperties`` is not ``false``); every format here is closed."""
+    found: list[str] = []
+    stack = [(schema, where)]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            if (node.get("type") == "object" and "properties" in node
+                    and node.get("additionalProperties") is not False):
+                found.append(path)
+            stack.extend((value, f"{path}/{key}") for key, value in node.items())
+        elif isinstance(node, list):
+            stack.extend((value, f"{path}[{i}]") for i, value in enumerate(node))
+    return sorted(found)
